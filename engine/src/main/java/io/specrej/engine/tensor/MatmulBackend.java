@@ -1,0 +1,21 @@
+package io.specrej.engine.tensor;
+
+/**
+ * Multiplies a batch of activation rows by a weight matrix: {@code output[r][j] = sum_k input[r][k] * weight[j][k]}.
+ *
+ * <p>Contract every implementation keeps, because sampling reproducibility depends on it: the value of
+ * {@code output[r][j]} depends only on row r of the input and row j of the weight — never on how many rows are in
+ * the batch, which other rows are there, or how many threads run. (Same reduction order for every tile shape.)
+ */
+public interface MatmulBackend {
+    /**
+     * @param input  row-major [rows][weight.cols()], read from index 0
+     * @param rows   number of activation rows (tokens in the batch)
+     * @param weight the weight, [weight.rows()][weight.cols()]
+     * @param output row-major [rows][weight.rows()], written from index 0 (overwritten, not accumulated)
+     */
+    void multiply(float[] input, int rows, WeightMatrix weight, float[] output);
+
+    /** A short name for logs and benchmarks ("vector-api", "onednn"). */
+    String name();
+}
