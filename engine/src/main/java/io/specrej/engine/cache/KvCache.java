@@ -1,0 +1,295 @@
+package io.specrej.engine.cache;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+
+/**
+ * Keys and values of many sequences, stored in fixed-size pages that sequences can share.
+ *
+ * <p>A page holds {@link #PAGE_TOKENS} consecutive token slots for every layer, laid out
+ * {@code [layer][k|v][slot][kvDim]}. A sequence is a list of pages plus a length. Forking a sequence shares its
+ * pages (reference counts); the first write into a shared page copies it (copy-on-write), so a prompt prefilled once
+ * serves N forks at the cost of at most one page copy each. Removing a sequence releases its pages at once; a page
+ * whose last reference goes returns to a free list and is reused without garbage-collector churn.
+ *
+ * <p>Byte accounting is exact in pages: {@link #bytesInUse()} is pages referenced by live sequences times
+ * {@link #pageBytes()}; {@link #bytesToAppend} tells a caller what a step would add before it is taken.
+ *
+ * <p>Not thread-safe: one decoding loop owns a cache. The forward pass reads and writes page contents from several
+ * threads, but only between {@link #reserve} and {@link #commit}, with no structural change in between.
+ */
+public final class KvCache {
+    /** Token slots per page: small enough that a partly filled last page wastes little, large enough to amortise. */
+    public static final int PAGE_TOKENS = 16;
+
+    private final int layers;
+    private final int kvDim;
+    private final int pageFloats;
+    private final ArrayDeque<Page> freePages = new ArrayDeque<>();
+    private Sequence[] sequences = new Sequence[16];
+    private int nextId;
+    private long pagesInUse;
+    private long peakPagesInUse;
+
+    public KvCache(int layers, int kvDim) {
+        this.layers = layers;
+        this.kvDim = kvDim;
+        this.pageFloats = layers * 2 * PAGE_TOKENS * kvDim;
+    }
+
+    /** Floats between the K rows of two consecutive layers inside a page. */
+    public int layerStride() {
+        return 2 * PAGE_TOKENS * kvDim;
+    }
+
+    /** Offset of (layer, key-or-value, slot) inside a page's float array. */
+    public int offset(int layer, boolean value, int slot) {
+        return ((layer * 2 + (value ? 1 : 0)) * PAGE_TOKENS + slot) * kvDim;
+    }
+
+    public int kvDim() {
+        return kvDim;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    /** Bytes of one page. */
+    public long pageBytes() {
+        return (long) pageFloats * Float.BYTES;
+    }
+
+    /** Bytes one token occupies in one sequence: 2 · layers · kvDim · 4. */
+    public long bytesPerToken() {
+        return 2L * layers * kvDim * Float.BYTES;
+    }
+
+    /** Bytes held by pages that live sequences reference (shared pages counted once). */
+    public long bytesInUse() {
+        return pagesInUse * pageBytes();
+    }
+
+    /** The largest {@link #bytesInUse()} seen since creation or the last {@link #resetPeak()}. */
+    public long peakBytesInUse() {
+        return peakPagesInUse * pageBytes();
+    }
+
+    public void resetPeak() {
+        peakPagesInUse = pagesInUse;
+    }
+
+    /** Creates an empty sequence and returns its id. */
+    public int newSequence() {
+        int id = nextId++;
+        if (id >= sequences.length) {
+            sequences = Arrays.copyOf(sequences, Math.max(id + 1, sequences.length * 2));
+        }
+        sequences[id] = new Sequence();
+        return id;
+    }
+
+    /** Creates {@code count} new sequences that share all of {@code source}'s pages; returns their ids. */
+    public int[] fork(int source, int count) {
+        Sequence src = sequence(source);
+        int[] ids = new int[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = newSequence();
+            Sequence child = sequences[ids[i]];
+            child.pages = Arrays.copyOf(src.pages, Math.max(src.pageCount, 1));
+            child.pageCount = src.pageCount;
+            child.length = src.length;
+            for (int p = 0; p < src.pageCount; p++) {
+                src.pages[p].refCount++;
+            }
+        }
+        return ids;
+    }
+
+    /** Releases every page of the sequence; the id becomes invalid. */
+    public void remove(int id) {
+        Sequence s = sequence(id);
+        for (int p = 0; p < s.pageCount; p++) {
+            release(s.pages[p]);
+        }
+        sequences[id] = null;
+    }
+
+    /** Shortens a sequence to {@code length} tokens, releasing pages it no longer needs. */
+    public void truncate(int id, int length) {
+        Sequence s = sequence(id);
+        if (length < 0 || length > s.length) {
+            throw new IllegalArgumentException("truncate sequence " + id + " to " + length + ": length is " + s.length);
+        }
+        int keepPages = (length + PAGE_TOKENS - 1) / PAGE_TOKENS;
+        for (int p = keepPages; p < s.pageCount; p++) {
+            release(s.pages[p]);
+            s.pages[p] = null;
+        }
+        s.pageCount = keepPages;
+        s.length = length;
+    }
+
+    public boolean contains(int id) {
+        return id >= 0 && id < nextId && sequences[id] != null;
+    }
+
+    public int length(int id) {
+        return sequence(id).length;
+    }
+
+    /** Number of live sequences. */
+    public int sequenceCount() {
+        int n = 0;
+        for (int i = 0; i < nextId; i++) {
+            if (sequences[i] != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Exact bytes that appending {@code tokens[i]} tokens to each sequence {@code ids[i]} (i below {@code count}) would
+     * add to {@link #bytesInUse()}: new pages, plus copies of shared partly filled pages that would be written. Of k
+     * sharers appending to a page nobody else references, the last one writes in place, so k - 1 copies are counted.
+     */
+    public long bytesToAppend(int[] ids, int[] tokens, int count) {
+        long pages = 0;
+        for (int i = 0; i < count; i++) {
+            Sequence s = sequence(ids[i]);
+            int t = tokens == null ? 1 : tokens[i];
+            if (t <= 0) {
+                continue;
+            }
+            pages += (s.length + t + PAGE_TOKENS - 1) / PAGE_TOKENS - s.pageCount;
+            Page last = sharedPartialPage(s);
+            if (last != null) {
+                last.appendingSharers++;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            Page last = sharedPartialPage(sequence(ids[i]));
+            if (last != null && last.appendingSharers > 0 && (tokens == null || tokens[i] > 0)) {
+                int k = last.appendingSharers;
+                pages += k == last.refCount ? k - 1 : k;
+                last.appendingSharers = 0;
+            }
+        }
+        return pages * pageBytes();
+    }
+
+    /** {@link #bytesToAppend} with one token for each of the first {@code count} ids. */
+    public long bytesToAppendOne(int[] ids, int count) {
+        return bytesToAppend(ids, null, count);
+    }
+
+    private static Page sharedPartialPage(Sequence s) {
+        if (s.length % PAGE_TOKENS == 0) {
+            return null;
+        }
+        Page last = s.pages[s.pageCount - 1];
+        return last.refCount > 1 ? last : null;
+    }
+
+    /**
+     * Makes room for {@code tokens} more tokens in sequence {@code id}: allocates pages and un-shares the page that
+     * will be written. Positions [length, length + tokens) become writable; {@link #commit} then extends the length.
+     */
+    public void reserve(int id, int tokens) {
+        Sequence s = sequence(id);
+        if (tokens <= 0) {
+            return;
+        }
+        if (s.length % PAGE_TOKENS != 0) {
+            int last = s.pageCount - 1;
+            Page shared = s.pages[last];
+            if (shared.refCount > 1) {
+                Page copy = allocate();
+                System.arraycopy(shared.data, 0, copy.data, 0, pageFloats);
+                shared.refCount--;
+                s.pages[last] = copy;
+            }
+        }
+        int needed = (s.length + tokens + PAGE_TOKENS - 1) / PAGE_TOKENS;
+        if (needed > s.pages.length) {
+            s.pages = Arrays.copyOf(s.pages, Math.max(needed, s.pages.length * 2));
+        }
+        while (s.pageCount < needed) {
+            s.pages[s.pageCount++] = allocate();
+        }
+    }
+
+    /** Declares that {@code tokens} reserved positions now hold keys and values. */
+    public void commit(int id, int tokens) {
+        Sequence s = sequence(id);
+        if (s.length + tokens > s.pageCount * PAGE_TOKENS) {
+            throw new IllegalStateException("commit past reserved pages for sequence " + id);
+        }
+        s.length += tokens;
+    }
+
+    /** The page holding {@code position} of sequence {@code id}. */
+    public float[] page(int id, int position) {
+        return sequence(id).pages[position / PAGE_TOKENS].data;
+    }
+
+    /** Fills {@code out} with the page arrays of the sequence (at least ceil(positions / PAGE_TOKENS) of them). */
+    public float[][] pages(int id, float[][] out) {
+        Sequence s = sequence(id);
+        if (out == null || out.length < s.pageCount) {
+            out = new float[Math.max(s.pageCount, 4)][];
+        }
+        for (int p = 0; p < s.pageCount; p++) {
+            out[p] = s.pages[p].data;
+        }
+        return out;
+    }
+
+    /** Drops pooled free pages so their memory can be collected. */
+    public void trimFreePages() {
+        freePages.clear();
+    }
+
+    private Sequence sequence(int id) {
+        if (id < 0 || id >= nextId || sequences[id] == null) {
+            throw new IllegalArgumentException("no sequence " + id + " in this KV cache");
+        }
+        return sequences[id];
+    }
+
+    private Page allocate() {
+        Page p = freePages.poll();
+        if (p == null) {
+            p = new Page(new float[pageFloats]);
+        }
+        p.refCount = 1;
+        pagesInUse++;
+        peakPagesInUse = Math.max(peakPagesInUse, pagesInUse);
+        return p;
+    }
+
+    private void release(Page p) {
+        if (--p.refCount == 0) {
+            pagesInUse--;
+            freePages.push(p);
+        }
+    }
+
+    private static final class Page {
+        final float[] data;
+        int refCount;
+        /** Scratch for {@link #bytesToAppend}; zero outside it. */
+        int appendingSharers;
+
+        Page(float[] data) {
+            this.data = data;
+        }
+    }
+
+    private static final class Sequence {
+        Page[] pages = new Page[4];
+        int pageCount;
+        int length;
+    }
+}

@@ -1,0 +1,123 @@
+package io.specrej.engine.model;
+
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.tensor.MatmulBackend;
+import io.specrej.engine.tensor.MatmulBackends;
+import io.specrej.engine.tensor.WeightMatrix;
+import io.specrej.engine.weights.CheckpointWeights;
+import java.nio.file.Path;
+
+/**
+ * A loaded checkpoint that runs batched forward passes over a {@link KvCache}.
+ *
+ * <p>One call processes the new tokens of many sequences of different lengths together: every weight matrix is
+ * applied once to all of the batch's tokens (in chunks of at most {@link #CHUNK_TOKENS} so activations stay small),
+ * attention runs per sequence against its own cached keys and values. Each output row depends only on its own
+ * sequence — not on the batch around it or the thread count — because every kernel reduces in a fixed order.
+ *
+ * <p>Not thread-safe: a model owns its activation buffers; one forward at a time.
+ */
+public final class TransformerModel implements AutoCloseable {
+    /** Tokens per chunk: large enough for efficient matrix multiplies, small enough for cache-friendly buffers. */
+    static final int CHUNK_TOKENS = 256;
+
+    private final ModelConfig config;
+    private final CheckpointWeights checkpoint;
+    private final ModelWeights weights;
+    private final MatmulBackend matmul;
+    private final ForwardPass pass;
+
+    private TransformerModel(ModelConfig config, CheckpointWeights checkpoint, MatmulBackend matmul) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        this.weights = WeightBinder.bind(config, checkpoint);
+        this.matmul = matmul;
+        this.pass = new ForwardPass(config, weights, matmul);
+    }
+
+    /** Loads config.json and the safetensors weights of a Hugging Face model directory (memory-mapped). */
+    public static TransformerModel load(Path dir) {
+        return load(dir, MatmulBackends.defaultBackend());
+    }
+
+    public static TransformerModel load(Path dir, MatmulBackend matmul) {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new BadInputException(dir + ": not a directory (expected a Hugging Face model directory with "
+                    + "config.json and model.safetensors)");
+        }
+        ModelConfig config = ModelConfig.load(dir);
+        CheckpointWeights checkpoint = CheckpointWeights.open(dir);
+        try {
+            return new TransformerModel(config, checkpoint, matmul);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public CheckpointWeights checkpoint() {
+        return checkpoint;
+    }
+
+    public MatmulBackend matmulBackend() {
+        return matmul;
+    }
+
+    /** A KV cache shaped for this model. */
+    public KvCache newCache() {
+        return new KvCache(config.layers(), config.kvDim());
+    }
+
+    /** Width of an output row: the vocabulary for a causal LM, num_labels for a classifier. */
+    public int outputWidth() {
+        return config.head() == Head.CAUSAL_LM ? config.vocabSize() : config.numLabels();
+    }
+
+    /**
+     * Appends tokens to sequences and returns the head's output at chosen token positions.
+     *
+     * @param cache        the cache holding the sequences
+     * @param sequenceIds  ids of the sequences, {@code count} of them, each at most once
+     * @param offsets      sequence i's new tokens are {@code tokens[offsets[i] .. offsets[i+1])}; at least one each
+     * @param count        number of sequences
+     * @param tokens       the new tokens, concatenated
+     * @param outputTokens ascending indexes into the concatenated new tokens whose outputs are wanted
+     * @param outputCount  number of those
+     * @return a buffer owned by this model, valid until the next call: row r (width {@link #outputWidth()}) is the
+     *         output at {@code outputTokens[r]}
+     */
+    public float[] forward(KvCache cache, int[] sequenceIds, int[] offsets, int count, int[] tokens,
+                           int[] outputTokens, int outputCount) {
+        return pass.run(cache, sequenceIds, offsets, count, tokens, outputTokens, outputCount);
+    }
+
+    /** Appends tokens to sequences and returns one output row per sequence, at its last new token. */
+    public float[] forwardLast(KvCache cache, int[] sequenceIds, int[] offsets, int count, int[] tokens) {
+        int[] last = pass.lastTokenIndexes(offsets, count);
+        return pass.run(cache, sequenceIds, offsets, count, tokens, last, count);
+    }
+
+    /** Number of parameters (elements of every stored tensor). */
+    public long parameterCount() {
+        long n = 0;
+        for (String name : checkpoint.names()) {
+            n += checkpoint.tensor(name).elementCount();
+        }
+        return n;
+    }
+
+    /** The weight matrix the causal-LM head multiplies by (the embedding when tied), for inspection. */
+    WeightMatrix lmHead() {
+        return weights.lmHead();
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,170 @@
+package io.specrej.engine.sample;
+
+import io.specrej.engine.tensor.VectorOps;
+
+/**
+ * Picks the next token from one row of logits. Holds scratch arrays sized to the vocabulary, so one sampler per
+ * thread samples any number of rows without allocating.
+ */
+public final class Sampler {
+    private float[] probs = new float[0];
+    private int[] candidates = new int[0];
+    private long[] packed = new long[0];
+
+    /** Chooses a token from {@code logits[off, off + vocab)} with the given parameters and stream. */
+    public int sample(float[] logits, int off, int vocab, SamplingParams p, RandomStream random) {
+        if (p.greedy()) {
+            return VectorOps.argmax(logits, off, vocab);
+        }
+        if (probs.length < vocab) {
+            probs = new float[vocab];
+            candidates = new int[vocab];
+        }
+        int kept = keepTopK(logits, off, vocab, p.topK());
+        // Softmax over the kept candidates of logits / temperature, in float64 for a stable sum.
+        float invT = (float) (1.0 / p.temperature());
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < kept; i++) {
+            max = Math.max(max, logits[off + candidates[i]] * invT);
+        }
+        double total = 0;
+        for (int i = 0; i < kept; i++) {
+            float e = (float) Math.exp(logits[off + candidates[i]] * invT - max);
+            probs[i] = e;
+            total += e;
+        }
+        if (p.topP() < 1.0) {
+            kept = keepNucleus(kept, total, p.topP());
+            total = 0;
+            for (int i = 0; i < kept; i++) {
+                total += probs[i];
+            }
+        }
+        double target = random.nextDouble() * total;
+        double cumulative = 0;
+        for (int i = 0; i < kept; i++) {
+            cumulative += probs[i];
+            if (target < cumulative) {
+                return candidates[i];
+            }
+        }
+        return candidates[kept - 1];
+    }
+
+    /** Fills candidates with the ids of the k largest logits (all ids when k is 0 or >= vocab); returns the count. */
+    private int keepTopK(float[] logits, int off, int vocab, int k) {
+        if (k <= 0 || k >= vocab) {
+            for (int i = 0; i < vocab; i++) {
+                candidates[i] = i;
+            }
+            return vocab;
+        }
+        // A min-heap of the best k: O(V log k), one pass over the row.
+        int size = 0;
+        for (int i = 0; i < vocab; i++) {
+            float v = logits[off + i];
+            if (size < k) {
+                candidates[size] = i;
+                siftUp(logits, off, size++);
+            } else if (v > logits[off + candidates[0]]) {
+                candidates[0] = i;
+                siftDown(logits, off, 0, size);
+            }
+        }
+        // transformers keeps every token tied with the k-th value; so do we.
+        float kth = logits[off + candidates[0]];
+        for (int i = 0; i < vocab; i++) {
+            if (logits[off + i] == kth && !inHeap(i, size)) {
+                candidates[size++] = i;
+            }
+        }
+        java.util.Arrays.sort(candidates, 0, size); // ascending id: a fixed, batch-independent order
+        return size;
+    }
+
+    private boolean inHeap(int id, int size) {
+        for (int i = 0; i < size; i++) {
+            if (candidates[i] == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void siftUp(float[] logits, int off, int i) {
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (less(logits, off, candidates[i], candidates[parent])) {
+                swap(i, parent);
+                i = parent;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private void siftDown(float[] logits, int off, int i, int size) {
+        while (true) {
+            int l = 2 * i + 1;
+            int r = l + 1;
+            int smallest = i;
+            if (l < size && less(logits, off, candidates[l], candidates[smallest])) {
+                smallest = l;
+            }
+            if (r < size && less(logits, off, candidates[r], candidates[smallest])) {
+                smallest = r;
+            }
+            if (smallest == i) {
+                return;
+            }
+            swap(i, smallest);
+            i = smallest;
+        }
+    }
+
+    /** Heap order: smaller logit first; on equal logits the larger id is "smaller" so low ids survive. */
+    private static boolean less(float[] logits, int off, int a, int b) {
+        float va = logits[off + a];
+        float vb = logits[off + b];
+        return va < vb || (va == vb && a > b);
+    }
+
+    private void swap(int i, int j) {
+        int t = candidates[i];
+        candidates[i] = candidates[j];
+        candidates[j] = t;
+    }
+
+    /**
+     * Keeps the most probable candidates whose mass first reaches topP of the total (transformers removes the tail
+     * whose cumulative mass is at most 1 - top_p). Reorders candidates/probs by descending probability, ties by id.
+     */
+    private int keepNucleus(int kept, double total, double topP) {
+        sortDescending(kept);
+        double threshold = topP * total;
+        double cumulative = 0;
+        for (int i = 0; i < kept; i++) {
+            cumulative += probs[i];
+            if (cumulative >= threshold) {
+                return i + 1;
+            }
+        }
+        return kept;
+    }
+
+    private void sortDescending(int n) {
+        // Sort (prob, id) pairs by prob descending then id ascending, via packed longs: the float bits of a
+        // non-negative float order like the float, so no comparator objects are needed.
+        if (packed.length < n) {
+            packed = new long[n];
+        }
+        for (int i = 0; i < n; i++) {
+            packed[i] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(probs[i])) << 32) | candidates[i];
+        }
+        java.util.Arrays.sort(packed);
+        for (int i = 0; i < n; i++) {
+            candidates[i] = (int) packed[i];
+            probs[i] = Float.intBitsToFloat(Integer.MAX_VALUE - (int) (packed[i] >>> 32));
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.specrej.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Small dense-vector kernels on float arrays. Each reduces in one fixed order (vector lanes over the full-width
+ * prefix, then a scalar tail), so a result depends only on its inputs, never on batch shape or threads.
+ */
+public final class VectorOps {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private VectorOps() {
+    }
+
+    /** sum_i a[aOff+i] * b[bOff+i]. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float sum = 0f;
+        int bound = S.loopBound(n);
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += S.length()) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        }
+        return sum;
+    }
+
+    /** y[yOff+i] += alpha * x[xOff+i]. */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
+        }
+    }
+
+    /** y[yOff+i] += x[xOff+i]. */
+    public static void add(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += x[xOff + i];
+        }
+    }
+
+    /** x[off+i] *= alpha. */
+    public static void scale(float[] x, int off, int n, float alpha) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, off + i).mul(alpha).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= alpha;
+        }
+    }
+
+    /** Adds {@code bias} to each of {@code rows} rows of width bias.length in x. */
+    public static void addBiasRows(float[] x, int rows, float[] bias) {
+        int n = bias.length;
+        for (int r = 0; r < rows; r++) {
+            add(bias, 0, x, r * n, n);
+        }
+    }
+
+    /** Index of the largest element; the lowest index wins a tie (torch.argmax does the same). */
+    public static int argmax(float[] x, int off, int n) {
+        int best = 0;
+        float bestValue = x[off];
+        for (int i = 1; i < n; i++) {
+            float v = x[off + i];
+            if (v > bestValue) {
+                bestValue = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+}
