@@ -22,6 +22,7 @@ public final class DecodeBatch {
     private final long seed;
     private final int maxNewTokens;
     private final ThreadLocal<Sampler> samplers = ThreadLocal.withInitial(Sampler::new);
+    private boolean trackLogProbs;
     private int promptId = -1;
     private int promptLength;
     private float[] promptLogits;
@@ -41,6 +42,11 @@ public final class DecodeBatch {
         this.stop = stop;
         this.seed = seed;
         this.maxNewTokens = maxNewTokens;
+    }
+
+    /** Also record each sampled token's log-probability under the raw logits (costs one pass over the vocabulary). */
+    public void trackLogProbs(boolean track) {
+        this.trackLogProbs = track;
     }
 
     public KvCache cache() {
@@ -85,6 +91,9 @@ public final class DecodeBatch {
         for (int i = 0; i < count; i++) {
             SequenceState s = new SequenceState(firstIndex + i, seed, cacheIds[i]);
             s.append(sampler.sample(promptLogits, 0, model.outputWidth(), sampling, s.random()));
+            if (trackLogProbs) {
+                s.addLogProb(LogProbs.of(promptLogits, 0, model.outputWidth(), s.lastToken()));
+            }
             settle(s);
             created.add(s);
         }
@@ -121,6 +130,9 @@ public final class DecodeBatch {
             for (int i = start; i < end; i++) {
                 SequenceState s = active.get(i);
                 s.append(sampler.sample(logits, i * vocab, vocab, sampling, s.random()));
+                if (trackLogProbs) {
+                    s.addLogProb(LogProbs.of(logits, i * vocab, vocab, s.lastToken()));
+                }
             }
         });
         for (SequenceState s : active) {

@@ -14,6 +14,7 @@ public final class SequenceState {
     private int[] tokens = new int[32];
     private int length;
     private FinishReason finishReason;
+    private double logProbSum;
 
     SequenceState(int index, long seed, int cacheId) {
         this.index = index;
@@ -57,6 +58,20 @@ public final class SequenceState {
     /** null while running. */
     public FinishReason finishReason() {
         return finishReason;
+    }
+
+    /** Sum of log p(token) under the model's raw (untempered) distribution; 0 unless the batch tracks it. */
+    public double logProbSum() {
+        return logProbSum;
+    }
+
+    /** Mean log-probability per generated token (the paper's self-reward); 0 for no tokens. */
+    public double meanLogProb() {
+        return length == 0 ? 0 : logProbSum / length;
+    }
+
+    void addLogProb(double logProb) {
+        logProbSum += logProb;
     }
 
     void append(int token) {

@@ -1,0 +1,107 @@
+package io.specrej.engine.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class KvCacheTest {
+    private static final int P = KvCache.PAGE_TOKENS;
+
+    private static void append(KvCache cache, int id, int tokens, float marker) {
+        int start = cache.length(id);
+        cache.reserve(id, tokens);
+        for (int pos = start; pos < start + tokens; pos++) {
+            cache.page(id, pos)[cache.offset(0, false, pos % P)] = marker + pos;
+        }
+        cache.commit(id, tokens);
+    }
+
+    private static float keyAt(KvCache cache, int id, int pos) {
+        return cache.page(id, pos)[cache.offset(0, false, pos % P)];
+    }
+
+    @Test
+    void bytesPerTokenFollowsTheFormula() {
+        KvCache cache = new KvCache(24, 128);
+        assertEquals(2L * 24 * 128 * 4, cache.bytesPerToken());
+        assertEquals(P * cache.bytesPerToken(), cache.pageBytes());
+    }
+
+    @Test
+    void forkSharesPagesUntilAWriteCopiesThePartlyFilledOne() {
+        KvCache cache = new KvCache(2, 8);
+        int prompt = cache.newSequence();
+        append(cache, prompt, P + 5, 1000); // two pages, the second partly filled
+        assertEquals(2 * cache.pageBytes(), cache.bytesInUse());
+        int[] forks = cache.fork(prompt, 3);
+        assertEquals(2 * cache.pageBytes(), cache.bytesInUse(), "forks share the prompt's pages");
+        assertSame(cache.page(prompt, 0), cache.page(forks[0], 0));
+
+        // Four holders of a shared partial page all appending: three copy, the last writes in place.
+        int[] all = {prompt, forks[0], forks[1], forks[2]};
+        long predicted = cache.bytesToAppendOne(all, 4);
+        assertEquals(3 * cache.pageBytes(), predicted);
+        long before = cache.bytesInUse();
+        for (int i = 0; i < 4; i++) {
+            append(cache, all[i], 1, 10_000 * (i + 1));
+        }
+        assertEquals(before + predicted, cache.bytesInUse());
+        assertSame(cache.page(prompt, 0), cache.page(forks[2], 0), "full pages stay shared");
+        assertNotSame(cache.page(forks[0], P), cache.page(forks[1], P));
+        for (int i = 0; i < 4; i++) {
+            assertEquals(1000 + P + 4, keyAt(cache, all[i], P + 4), "shared prefix survives the copy");
+            assertEquals(10_000 * (i + 1) + P + 5, keyAt(cache, all[i], P + 5), "own token is private");
+        }
+    }
+
+    @Test
+    void removeFreesPagesAtOnceAndOnlyTheLastReferenceFreesASharedPage() {
+        KvCache cache = new KvCache(1, 4);
+        int a = cache.newSequence();
+        append(cache, a, 2 * P, 0);
+        int b = cache.fork(a, 1)[0];
+        append(cache, b, 3, 0);
+        assertEquals(3 * cache.pageBytes(), cache.bytesInUse());
+        cache.remove(a);
+        assertEquals(3 * cache.pageBytes(), cache.bytesInUse(), "b still references a's pages");
+        cache.remove(b);
+        assertEquals(0, cache.bytesInUse());
+        assertEquals(3 * cache.pageBytes(), cache.peakBytesInUse());
+        assertFalse(cache.contains(a));
+        assertThrows(IllegalArgumentException.class, () -> cache.length(a));
+    }
+
+    @Test
+    void truncateReleasesWholePagesAndLaterAppendsOverwrite() {
+        KvCache cache = new KvCache(1, 4);
+        int a = cache.newSequence();
+        append(cache, a, 3 * P + 2, 0);
+        assertEquals(4 * cache.pageBytes(), cache.bytesInUse());
+        cache.truncate(a, P + 1);
+        assertEquals(P + 1, cache.length(a));
+        assertEquals(2 * cache.pageBytes(), cache.bytesInUse());
+        append(cache, a, 2, 500);
+        assertEquals(500 + P + 1, keyAt(cache, a, P + 1));
+        assertEquals(P, keyAt(cache, a, P), "kept positions are untouched");
+        assertThrows(IllegalArgumentException.class, () -> cache.truncate(a, 100));
+    }
+
+    @Test
+    void truncatingIntoASharedPageCopiesOnTheNextWrite() {
+        KvCache cache = new KvCache(1, 4);
+        int a = cache.newSequence();
+        append(cache, a, P, 0);
+        int b = cache.fork(a, 1)[0];
+        cache.truncate(b, 4);
+        assertEquals(cache.pageBytes(), cache.bytesToAppendOne(new int[] {b}, 1));
+        append(cache, b, 1, 900);
+        assertEquals(4, keyAt(cache, a, 4), "the sharer's data is not overwritten");
+        assertEquals(904, keyAt(cache, b, 4));
+        assertTrue(cache.bytesInUse() == 2 * cache.pageBytes());
+    }
+}
