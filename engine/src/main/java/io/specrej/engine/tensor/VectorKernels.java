@@ -65,7 +65,11 @@ final class VectorKernels {
     }
 
     // Index vectors for two-vector selects (selectFrom(v1, v2): index i < 16 picks v1[i], 16 + i picks v2[i]),
-    // used when LANES == 16 to run the reduce() tree of 4 or 16 accumulators at once, lanewise.
+    // used when LANES == 16 to run the reduce() tree of 4 or 16 accumulators at once, lanewise (same bits):
+    //   HALF:    x = [a0..7 | b0..7] + [a8..15 | b8..15]          (step s=8 of a and b)
+    //   QUARTER: from two HALF results, 4 lanes per accumulator   (step s=4)
+    //   EIGHTH:  from two QUARTER results, 2 lanes per accumulator (step s=2)
+    //   EVEN/ODD: from two EIGHTH results, lane i = accumulator i  (step s=1)
     private static final FloatVector HALF_LO = indexes(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
     private static final FloatVector HALF_HI = indexes(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
     private static final FloatVector QUARTER_LO = indexes(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
@@ -85,51 +89,6 @@ final class VectorKernels {
             f[i] = idx[i];
         }
         return FloatVector.fromArray(SP, f, 0);
-    }
-
-    /** Tree step s=8 for two accumulators: lanes 0-7 hold a's partial sums, lanes 8-15 b's. */
-    private static FloatVector halves(FloatVector a, FloatVector b) {
-        return HALF_LO.selectFrom(a, b).add(HALF_HI.selectFrom(a, b));
-    }
-
-    /** Tree step s=4 for the outputs of two halves(): 4 lanes per accumulator, in order. */
-    private static FloatVector quarters(FloatVector x, FloatVector y) {
-        return QUARTER_LO.selectFrom(x, y).add(QUARTER_HI.selectFrom(x, y));
-    }
-
-    /** Tree step s=2 for the outputs of two quarters(): 2 lanes per accumulator, in order. */
-    private static FloatVector eighths(FloatVector x, FloatVector y) {
-        return EIGHTH_LO.selectFrom(x, y).add(EIGHTH_HI.selectFrom(x, y));
-    }
-
-    /** Tree step s=1 for the outputs of two eighths(): lane i is accumulator i's sum. */
-    private static FloatVector lasts(FloatVector x, FloatVector y) {
-        return EVEN.selectFrom(x, y).add(ODD.selectFrom(x, y));
-    }
-
-    /** {@code reduce()} of four accumulators (LANES == 16 only), bitwise, in lanes 0..3. */
-    static FloatVector reduce4(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3) {
-        FloatVector q = quarters(halves(c0, c1), halves(c2, c3));
-        FloatVector e = eighths(q, q);
-        return lasts(e, e);
-    }
-
-    /** {@code reduce()} of sixteen accumulators (LANES == 16 only), bitwise, lane i for argument i. */
-    static FloatVector reduce16(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3,
-            FloatVector c4, FloatVector c5, FloatVector c6, FloatVector c7,
-            FloatVector c8, FloatVector c9, FloatVector c10, FloatVector c11,
-            FloatVector c12, FloatVector c13, FloatVector c14, FloatVector c15) {
-        FloatVector q0 = quarters(halves(c0, c1), halves(c2, c3));
-        FloatVector q1 = quarters(halves(c4, c5), halves(c6, c7));
-        FloatVector q2 = quarters(halves(c8, c9), halves(c10, c11));
-        FloatVector q3 = quarters(halves(c12, c13), halves(c14, c15));
-        return lasts(eighths(q0, q1), eighths(q2, q3));
-    }
-
-    /** Stores lanes {@code from .. from+3} of {@code v} to {@code out[at .. at+3]}. */
-    static void store4(FloatVector v, int from, float[] out, int at) {
-        FloatVector s = from == 0 ? v : v.slice(from);
-        ((FloatVector) s.reinterpretShape(SP4, 0)).intoArray(out, at);
     }
 
     /** LANES bf16 weights at byte offset {@code o}, widened to floats (exact). */
@@ -156,6 +115,10 @@ final class VectorKernels {
     }
 
     static void f32Tile4x4(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        if (LANES != 16) {
+            f32Tile4x4Any(a, ai, K, w, wo, out, oi, N);
+            return;
+        }
         final int kv = K & -LANES;
         final long ws = (long) K * 4;
         FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
@@ -192,32 +155,91 @@ final class VectorKernels {
             c32 = a3.fma(b2, c32);
             c33 = a3.fma(b3, c33);
         }
-        if (LANES == 16) {
-            final FloatVector res = reduce16(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
-            if (kv == K) {
-                store4(res, 0, out, oi);
-                store4(res, 4, out, oi + N);
-                store4(res, 8, out, oi + 2 * N);
-                store4(res, 12, out, oi + 3 * N);
-                return;
-            }
-            out[oi] = f32Tail(res.lane(0), a, ai, w, wo, kv, K);
-            out[oi + 1] = f32Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
-            out[oi + 2] = f32Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
-            out[oi + 3] = f32Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
-            out[oi + N] = f32Tail(res.lane(4), a, a1i, w, wo, kv, K);
-            out[oi + N + 1] = f32Tail(res.lane(5), a, a1i, w, wo + ws, kv, K);
-            out[oi + N + 2] = f32Tail(res.lane(6), a, a1i, w, wo + 2 * ws, kv, K);
-            out[oi + N + 3] = f32Tail(res.lane(7), a, a1i, w, wo + 3 * ws, kv, K);
-            out[oi + 2 * N] = f32Tail(res.lane(8), a, a2i, w, wo, kv, K);
-            out[oi + 2 * N + 1] = f32Tail(res.lane(9), a, a2i, w, wo + ws, kv, K);
-            out[oi + 2 * N + 2] = f32Tail(res.lane(10), a, a2i, w, wo + 2 * ws, kv, K);
-            out[oi + 2 * N + 3] = f32Tail(res.lane(11), a, a2i, w, wo + 3 * ws, kv, K);
-            out[oi + 3 * N] = f32Tail(res.lane(12), a, a3i, w, wo, kv, K);
-            out[oi + 3 * N + 1] = f32Tail(res.lane(13), a, a3i, w, wo + ws, kv, K);
-            out[oi + 3 * N + 2] = f32Tail(res.lane(14), a, a3i, w, wo + 2 * ws, kv, K);
-            out[oi + 3 * N + 3] = f32Tail(res.lane(15), a, a3i, w, wo + 3 * ws, kv, K);
+        // the reduce() tree of all accumulators at once, written out so C2 always inlines it
+        final FloatVector h0 = HALF_LO.selectFrom(c00, c01).add(HALF_HI.selectFrom(c00, c01));
+        final FloatVector h1 = HALF_LO.selectFrom(c02, c03).add(HALF_HI.selectFrom(c02, c03));
+        final FloatVector h2 = HALF_LO.selectFrom(c10, c11).add(HALF_HI.selectFrom(c10, c11));
+        final FloatVector h3 = HALF_LO.selectFrom(c12, c13).add(HALF_HI.selectFrom(c12, c13));
+        final FloatVector h4 = HALF_LO.selectFrom(c20, c21).add(HALF_HI.selectFrom(c20, c21));
+        final FloatVector h5 = HALF_LO.selectFrom(c22, c23).add(HALF_HI.selectFrom(c22, c23));
+        final FloatVector h6 = HALF_LO.selectFrom(c30, c31).add(HALF_HI.selectFrom(c30, c31));
+        final FloatVector h7 = HALF_LO.selectFrom(c32, c33).add(HALF_HI.selectFrom(c32, c33));
+        final FloatVector q0 = QUARTER_LO.selectFrom(h0, h1).add(QUARTER_HI.selectFrom(h0, h1));
+        final FloatVector q1 = QUARTER_LO.selectFrom(h2, h3).add(QUARTER_HI.selectFrom(h2, h3));
+        final FloatVector q2 = QUARTER_LO.selectFrom(h4, h5).add(QUARTER_HI.selectFrom(h4, h5));
+        final FloatVector q3 = QUARTER_LO.selectFrom(h6, h7).add(QUARTER_HI.selectFrom(h6, h7));
+        final FloatVector e0 = EIGHTH_LO.selectFrom(q0, q1).add(EIGHTH_HI.selectFrom(q0, q1));
+        final FloatVector e1 = EIGHTH_LO.selectFrom(q2, q3).add(EIGHTH_HI.selectFrom(q2, q3));
+        final FloatVector res = EVEN.selectFrom(e0, e1).add(ODD.selectFrom(e0, e1));
+        if (kv == K) {
+            ((FloatVector) res.reinterpretShape(SP4, 0)).intoArray(out, oi);
+            ((FloatVector) res.slice(4).reinterpretShape(SP4, 0)).intoArray(out, oi + N);
+            ((FloatVector) res.slice(8).reinterpretShape(SP4, 0)).intoArray(out, oi + 2 * N);
+            ((FloatVector) res.slice(12).reinterpretShape(SP4, 0)).intoArray(out, oi + 3 * N);
             return;
+        }
+        f32Finish4x4(res, a, ai, K, w, wo, kv, out, oi, N);
+    }
+
+    private static void f32Finish4x4(FloatVector res, float[] a, int ai, int K, MemorySegment w, long wo, int kv, float[] out, int oi, int N) {
+        final long ws = (long) K * 4;
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        out[oi] = f32Tail(res.lane(0), a, ai, w, wo, kv, K);
+        out[oi + 1] = f32Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
+        out[oi + 2] = f32Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
+        out[oi + 3] = f32Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
+        out[oi + N] = f32Tail(res.lane(4), a, a1i, w, wo, kv, K);
+        out[oi + N + 1] = f32Tail(res.lane(5), a, a1i, w, wo + ws, kv, K);
+        out[oi + N + 2] = f32Tail(res.lane(6), a, a1i, w, wo + 2 * ws, kv, K);
+        out[oi + N + 3] = f32Tail(res.lane(7), a, a1i, w, wo + 3 * ws, kv, K);
+        out[oi + 2 * N] = f32Tail(res.lane(8), a, a2i, w, wo, kv, K);
+        out[oi + 2 * N + 1] = f32Tail(res.lane(9), a, a2i, w, wo + ws, kv, K);
+        out[oi + 2 * N + 2] = f32Tail(res.lane(10), a, a2i, w, wo + 2 * ws, kv, K);
+        out[oi + 2 * N + 3] = f32Tail(res.lane(11), a, a2i, w, wo + 3 * ws, kv, K);
+        out[oi + 3 * N] = f32Tail(res.lane(12), a, a3i, w, wo, kv, K);
+        out[oi + 3 * N + 1] = f32Tail(res.lane(13), a, a3i, w, wo + ws, kv, K);
+        out[oi + 3 * N + 2] = f32Tail(res.lane(14), a, a3i, w, wo + 2 * ws, kv, K);
+        out[oi + 3 * N + 3] = f32Tail(res.lane(15), a, a3i, w, wo + 3 * ws, kv, K);
+    }
+
+    static void f32Tile4x4Any(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        final int kv = K & -LANES;
+        final long ws = (long) K * 4;
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+        FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP), c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
+        FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP), c22 = FloatVector.zero(SP), c23 = FloatVector.zero(SP);
+        FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP), c32 = FloatVector.zero(SP), c33 = FloatVector.zero(SP);
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        for (int k = 0; k < kv; k += LANES) {
+            final long o = wo + (long) k * 4;
+            final FloatVector b0 = FloatVector.fromMemorySegment(SP, w, o, LE);
+            final FloatVector b1 = FloatVector.fromMemorySegment(SP, w, o + ws, LE);
+            final FloatVector b2 = FloatVector.fromMemorySegment(SP, w, o + 2 * ws, LE);
+            final FloatVector b3 = FloatVector.fromMemorySegment(SP, w, o + 3 * ws, LE);
+            final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            c03 = a0.fma(b3, c03);
+            final FloatVector a1 = FloatVector.fromArray(SP, a, a1i + k);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c12 = a1.fma(b2, c12);
+            c13 = a1.fma(b3, c13);
+            final FloatVector a2 = FloatVector.fromArray(SP, a, a2i + k);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c22 = a2.fma(b2, c22);
+            c23 = a2.fma(b3, c23);
+            final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c32 = a3.fma(b2, c32);
+            c33 = a3.fma(b3, c33);
         }
         out[oi] = f32Tail(reduce(c00), a, ai, w, wo, kv, K);
         out[oi + 1] = f32Tail(reduce(c01), a, ai, w, wo + ws, kv, K);
@@ -238,6 +260,10 @@ final class VectorKernels {
     }
 
     static void f32Tile4x1(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        if (LANES != 16) {
+            f32Tile4x1Any(a, ai, K, w, wo, out, oi, N);
+            return;
+        }
         final int kv = K & -LANES;
         FloatVector c00 = FloatVector.zero(SP);
         FloatVector c10 = FloatVector.zero(SP);
@@ -258,13 +284,45 @@ final class VectorKernels {
             final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
             c30 = a3.fma(b0, c30);
         }
-        if (LANES == 16) {
-            final FloatVector res = reduce4(c00, c10, c20, c30);
-            out[oi] = f32Tail(res.lane(0), a, ai, w, wo, kv, K);
-            out[oi + N] = f32Tail(res.lane(1), a, a1i, w, wo, kv, K);
-            out[oi + 2 * N] = f32Tail(res.lane(2), a, a2i, w, wo, kv, K);
-            out[oi + 3 * N] = f32Tail(res.lane(3), a, a3i, w, wo, kv, K);
-            return;
+        // the reduce() tree of all accumulators at once, written out so C2 always inlines it
+        final FloatVector h0 = HALF_LO.selectFrom(c00, c10).add(HALF_HI.selectFrom(c00, c10));
+        final FloatVector h1 = HALF_LO.selectFrom(c20, c30).add(HALF_HI.selectFrom(c20, c30));
+        final FloatVector q0 = QUARTER_LO.selectFrom(h0, h1).add(QUARTER_HI.selectFrom(h0, h1));
+        final FloatVector e0 = EIGHTH_LO.selectFrom(q0, q0).add(EIGHTH_HI.selectFrom(q0, q0));
+        final FloatVector res = EVEN.selectFrom(e0, e0).add(ODD.selectFrom(e0, e0));
+        f32Finish4x1(res, a, ai, K, w, wo, kv, out, oi, N);
+    }
+
+    private static void f32Finish4x1(FloatVector res, float[] a, int ai, int K, MemorySegment w, long wo, int kv, float[] out, int oi, int N) {
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        out[oi] = f32Tail(res.lane(0), a, ai, w, wo, kv, K);
+        out[oi + N] = f32Tail(res.lane(1), a, a1i, w, wo, kv, K);
+        out[oi + 2 * N] = f32Tail(res.lane(2), a, a2i, w, wo, kv, K);
+        out[oi + 3 * N] = f32Tail(res.lane(3), a, a3i, w, wo, kv, K);
+    }
+
+    static void f32Tile4x1Any(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        final int kv = K & -LANES;
+        FloatVector c00 = FloatVector.zero(SP);
+        FloatVector c10 = FloatVector.zero(SP);
+        FloatVector c20 = FloatVector.zero(SP);
+        FloatVector c30 = FloatVector.zero(SP);
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        for (int k = 0; k < kv; k += LANES) {
+            final long o = wo + (long) k * 4;
+            final FloatVector b0 = FloatVector.fromMemorySegment(SP, w, o, LE);
+            final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
+            c00 = a0.fma(b0, c00);
+            final FloatVector a1 = FloatVector.fromArray(SP, a, a1i + k);
+            c10 = a1.fma(b0, c10);
+            final FloatVector a2 = FloatVector.fromArray(SP, a, a2i + k);
+            c20 = a2.fma(b0, c20);
+            final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
+            c30 = a3.fma(b0, c30);
         }
         out[oi] = f32Tail(reduce(c00), a, ai, w, wo, kv, K);
         out[oi + N] = f32Tail(reduce(c10), a, a1i, w, wo, kv, K);
@@ -273,6 +331,10 @@ final class VectorKernels {
     }
 
     static void f32Tile1x4(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        if (LANES != 16) {
+            f32Tile1x4Any(a, ai, K, w, wo, out, oi, N);
+            return;
+        }
         final int kv = K & -LANES;
         final long ws = (long) K * 4;
         FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
@@ -288,17 +350,42 @@ final class VectorKernels {
             c02 = a0.fma(b2, c02);
             c03 = a0.fma(b3, c03);
         }
-        if (LANES == 16) {
-            final FloatVector res = reduce4(c00, c01, c02, c03);
-            if (kv == K) {
-                store4(res, 0, out, oi);
-                return;
-            }
-            out[oi] = f32Tail(res.lane(0), a, ai, w, wo, kv, K);
-            out[oi + 1] = f32Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
-            out[oi + 2] = f32Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
-            out[oi + 3] = f32Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
+        // the reduce() tree of all accumulators at once, written out so C2 always inlines it
+        final FloatVector h0 = HALF_LO.selectFrom(c00, c01).add(HALF_HI.selectFrom(c00, c01));
+        final FloatVector h1 = HALF_LO.selectFrom(c02, c03).add(HALF_HI.selectFrom(c02, c03));
+        final FloatVector q0 = QUARTER_LO.selectFrom(h0, h1).add(QUARTER_HI.selectFrom(h0, h1));
+        final FloatVector e0 = EIGHTH_LO.selectFrom(q0, q0).add(EIGHTH_HI.selectFrom(q0, q0));
+        final FloatVector res = EVEN.selectFrom(e0, e0).add(ODD.selectFrom(e0, e0));
+        if (kv == K) {
+            ((FloatVector) res.reinterpretShape(SP4, 0)).intoArray(out, oi);
             return;
+        }
+        f32Finish1x4(res, a, ai, K, w, wo, kv, out, oi, N);
+    }
+
+    private static void f32Finish1x4(FloatVector res, float[] a, int ai, int K, MemorySegment w, long wo, int kv, float[] out, int oi, int N) {
+        final long ws = (long) K * 4;
+        out[oi] = f32Tail(res.lane(0), a, ai, w, wo, kv, K);
+        out[oi + 1] = f32Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
+        out[oi + 2] = f32Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
+        out[oi + 3] = f32Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
+    }
+
+    static void f32Tile1x4Any(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        final int kv = K & -LANES;
+        final long ws = (long) K * 4;
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+        for (int k = 0; k < kv; k += LANES) {
+            final long o = wo + (long) k * 4;
+            final FloatVector b0 = FloatVector.fromMemorySegment(SP, w, o, LE);
+            final FloatVector b1 = FloatVector.fromMemorySegment(SP, w, o + ws, LE);
+            final FloatVector b2 = FloatVector.fromMemorySegment(SP, w, o + 2 * ws, LE);
+            final FloatVector b3 = FloatVector.fromMemorySegment(SP, w, o + 3 * ws, LE);
+            final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            c03 = a0.fma(b3, c03);
         }
         out[oi] = f32Tail(reduce(c00), a, ai, w, wo, kv, K);
         out[oi + 1] = f32Tail(reduce(c01), a, ai, w, wo + ws, kv, K);
@@ -319,6 +406,10 @@ final class VectorKernels {
     }
 
     static void bf16Tile4x4(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        if (LANES != 16) {
+            bf16Tile4x4Any(a, ai, K, w, wo, out, oi, N);
+            return;
+        }
         final int kv = K & -LANES;
         final long ws = (long) K * 2;
         FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
@@ -355,32 +446,91 @@ final class VectorKernels {
             c32 = a3.fma(b2, c32);
             c33 = a3.fma(b3, c33);
         }
-        if (LANES == 16) {
-            final FloatVector res = reduce16(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
-            if (kv == K) {
-                store4(res, 0, out, oi);
-                store4(res, 4, out, oi + N);
-                store4(res, 8, out, oi + 2 * N);
-                store4(res, 12, out, oi + 3 * N);
-                return;
-            }
-            out[oi] = bf16Tail(res.lane(0), a, ai, w, wo, kv, K);
-            out[oi + 1] = bf16Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
-            out[oi + 2] = bf16Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
-            out[oi + 3] = bf16Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
-            out[oi + N] = bf16Tail(res.lane(4), a, a1i, w, wo, kv, K);
-            out[oi + N + 1] = bf16Tail(res.lane(5), a, a1i, w, wo + ws, kv, K);
-            out[oi + N + 2] = bf16Tail(res.lane(6), a, a1i, w, wo + 2 * ws, kv, K);
-            out[oi + N + 3] = bf16Tail(res.lane(7), a, a1i, w, wo + 3 * ws, kv, K);
-            out[oi + 2 * N] = bf16Tail(res.lane(8), a, a2i, w, wo, kv, K);
-            out[oi + 2 * N + 1] = bf16Tail(res.lane(9), a, a2i, w, wo + ws, kv, K);
-            out[oi + 2 * N + 2] = bf16Tail(res.lane(10), a, a2i, w, wo + 2 * ws, kv, K);
-            out[oi + 2 * N + 3] = bf16Tail(res.lane(11), a, a2i, w, wo + 3 * ws, kv, K);
-            out[oi + 3 * N] = bf16Tail(res.lane(12), a, a3i, w, wo, kv, K);
-            out[oi + 3 * N + 1] = bf16Tail(res.lane(13), a, a3i, w, wo + ws, kv, K);
-            out[oi + 3 * N + 2] = bf16Tail(res.lane(14), a, a3i, w, wo + 2 * ws, kv, K);
-            out[oi + 3 * N + 3] = bf16Tail(res.lane(15), a, a3i, w, wo + 3 * ws, kv, K);
+        // the reduce() tree of all accumulators at once, written out so C2 always inlines it
+        final FloatVector h0 = HALF_LO.selectFrom(c00, c01).add(HALF_HI.selectFrom(c00, c01));
+        final FloatVector h1 = HALF_LO.selectFrom(c02, c03).add(HALF_HI.selectFrom(c02, c03));
+        final FloatVector h2 = HALF_LO.selectFrom(c10, c11).add(HALF_HI.selectFrom(c10, c11));
+        final FloatVector h3 = HALF_LO.selectFrom(c12, c13).add(HALF_HI.selectFrom(c12, c13));
+        final FloatVector h4 = HALF_LO.selectFrom(c20, c21).add(HALF_HI.selectFrom(c20, c21));
+        final FloatVector h5 = HALF_LO.selectFrom(c22, c23).add(HALF_HI.selectFrom(c22, c23));
+        final FloatVector h6 = HALF_LO.selectFrom(c30, c31).add(HALF_HI.selectFrom(c30, c31));
+        final FloatVector h7 = HALF_LO.selectFrom(c32, c33).add(HALF_HI.selectFrom(c32, c33));
+        final FloatVector q0 = QUARTER_LO.selectFrom(h0, h1).add(QUARTER_HI.selectFrom(h0, h1));
+        final FloatVector q1 = QUARTER_LO.selectFrom(h2, h3).add(QUARTER_HI.selectFrom(h2, h3));
+        final FloatVector q2 = QUARTER_LO.selectFrom(h4, h5).add(QUARTER_HI.selectFrom(h4, h5));
+        final FloatVector q3 = QUARTER_LO.selectFrom(h6, h7).add(QUARTER_HI.selectFrom(h6, h7));
+        final FloatVector e0 = EIGHTH_LO.selectFrom(q0, q1).add(EIGHTH_HI.selectFrom(q0, q1));
+        final FloatVector e1 = EIGHTH_LO.selectFrom(q2, q3).add(EIGHTH_HI.selectFrom(q2, q3));
+        final FloatVector res = EVEN.selectFrom(e0, e1).add(ODD.selectFrom(e0, e1));
+        if (kv == K) {
+            ((FloatVector) res.reinterpretShape(SP4, 0)).intoArray(out, oi);
+            ((FloatVector) res.slice(4).reinterpretShape(SP4, 0)).intoArray(out, oi + N);
+            ((FloatVector) res.slice(8).reinterpretShape(SP4, 0)).intoArray(out, oi + 2 * N);
+            ((FloatVector) res.slice(12).reinterpretShape(SP4, 0)).intoArray(out, oi + 3 * N);
             return;
+        }
+        bf16Finish4x4(res, a, ai, K, w, wo, kv, out, oi, N);
+    }
+
+    private static void bf16Finish4x4(FloatVector res, float[] a, int ai, int K, MemorySegment w, long wo, int kv, float[] out, int oi, int N) {
+        final long ws = (long) K * 2;
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        out[oi] = bf16Tail(res.lane(0), a, ai, w, wo, kv, K);
+        out[oi + 1] = bf16Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
+        out[oi + 2] = bf16Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
+        out[oi + 3] = bf16Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
+        out[oi + N] = bf16Tail(res.lane(4), a, a1i, w, wo, kv, K);
+        out[oi + N + 1] = bf16Tail(res.lane(5), a, a1i, w, wo + ws, kv, K);
+        out[oi + N + 2] = bf16Tail(res.lane(6), a, a1i, w, wo + 2 * ws, kv, K);
+        out[oi + N + 3] = bf16Tail(res.lane(7), a, a1i, w, wo + 3 * ws, kv, K);
+        out[oi + 2 * N] = bf16Tail(res.lane(8), a, a2i, w, wo, kv, K);
+        out[oi + 2 * N + 1] = bf16Tail(res.lane(9), a, a2i, w, wo + ws, kv, K);
+        out[oi + 2 * N + 2] = bf16Tail(res.lane(10), a, a2i, w, wo + 2 * ws, kv, K);
+        out[oi + 2 * N + 3] = bf16Tail(res.lane(11), a, a2i, w, wo + 3 * ws, kv, K);
+        out[oi + 3 * N] = bf16Tail(res.lane(12), a, a3i, w, wo, kv, K);
+        out[oi + 3 * N + 1] = bf16Tail(res.lane(13), a, a3i, w, wo + ws, kv, K);
+        out[oi + 3 * N + 2] = bf16Tail(res.lane(14), a, a3i, w, wo + 2 * ws, kv, K);
+        out[oi + 3 * N + 3] = bf16Tail(res.lane(15), a, a3i, w, wo + 3 * ws, kv, K);
+    }
+
+    static void bf16Tile4x4Any(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        final int kv = K & -LANES;
+        final long ws = (long) K * 2;
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+        FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP), c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
+        FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP), c22 = FloatVector.zero(SP), c23 = FloatVector.zero(SP);
+        FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP), c32 = FloatVector.zero(SP), c33 = FloatVector.zero(SP);
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        for (int k = 0; k < kv; k += LANES) {
+            final long o = wo + (long) k * 2;
+            final FloatVector b0 = bf16(w, o);
+            final FloatVector b1 = bf16(w, o + ws);
+            final FloatVector b2 = bf16(w, o + 2 * ws);
+            final FloatVector b3 = bf16(w, o + 3 * ws);
+            final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            c03 = a0.fma(b3, c03);
+            final FloatVector a1 = FloatVector.fromArray(SP, a, a1i + k);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c12 = a1.fma(b2, c12);
+            c13 = a1.fma(b3, c13);
+            final FloatVector a2 = FloatVector.fromArray(SP, a, a2i + k);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c22 = a2.fma(b2, c22);
+            c23 = a2.fma(b3, c23);
+            final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c32 = a3.fma(b2, c32);
+            c33 = a3.fma(b3, c33);
         }
         out[oi] = bf16Tail(reduce(c00), a, ai, w, wo, kv, K);
         out[oi + 1] = bf16Tail(reduce(c01), a, ai, w, wo + ws, kv, K);
@@ -401,6 +551,10 @@ final class VectorKernels {
     }
 
     static void bf16Tile4x1(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        if (LANES != 16) {
+            bf16Tile4x1Any(a, ai, K, w, wo, out, oi, N);
+            return;
+        }
         final int kv = K & -LANES;
         FloatVector c00 = FloatVector.zero(SP);
         FloatVector c10 = FloatVector.zero(SP);
@@ -421,13 +575,45 @@ final class VectorKernels {
             final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
             c30 = a3.fma(b0, c30);
         }
-        if (LANES == 16) {
-            final FloatVector res = reduce4(c00, c10, c20, c30);
-            out[oi] = bf16Tail(res.lane(0), a, ai, w, wo, kv, K);
-            out[oi + N] = bf16Tail(res.lane(1), a, a1i, w, wo, kv, K);
-            out[oi + 2 * N] = bf16Tail(res.lane(2), a, a2i, w, wo, kv, K);
-            out[oi + 3 * N] = bf16Tail(res.lane(3), a, a3i, w, wo, kv, K);
-            return;
+        // the reduce() tree of all accumulators at once, written out so C2 always inlines it
+        final FloatVector h0 = HALF_LO.selectFrom(c00, c10).add(HALF_HI.selectFrom(c00, c10));
+        final FloatVector h1 = HALF_LO.selectFrom(c20, c30).add(HALF_HI.selectFrom(c20, c30));
+        final FloatVector q0 = QUARTER_LO.selectFrom(h0, h1).add(QUARTER_HI.selectFrom(h0, h1));
+        final FloatVector e0 = EIGHTH_LO.selectFrom(q0, q0).add(EIGHTH_HI.selectFrom(q0, q0));
+        final FloatVector res = EVEN.selectFrom(e0, e0).add(ODD.selectFrom(e0, e0));
+        bf16Finish4x1(res, a, ai, K, w, wo, kv, out, oi, N);
+    }
+
+    private static void bf16Finish4x1(FloatVector res, float[] a, int ai, int K, MemorySegment w, long wo, int kv, float[] out, int oi, int N) {
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        out[oi] = bf16Tail(res.lane(0), a, ai, w, wo, kv, K);
+        out[oi + N] = bf16Tail(res.lane(1), a, a1i, w, wo, kv, K);
+        out[oi + 2 * N] = bf16Tail(res.lane(2), a, a2i, w, wo, kv, K);
+        out[oi + 3 * N] = bf16Tail(res.lane(3), a, a3i, w, wo, kv, K);
+    }
+
+    static void bf16Tile4x1Any(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        final int kv = K & -LANES;
+        FloatVector c00 = FloatVector.zero(SP);
+        FloatVector c10 = FloatVector.zero(SP);
+        FloatVector c20 = FloatVector.zero(SP);
+        FloatVector c30 = FloatVector.zero(SP);
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        for (int k = 0; k < kv; k += LANES) {
+            final long o = wo + (long) k * 2;
+            final FloatVector b0 = bf16(w, o);
+            final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
+            c00 = a0.fma(b0, c00);
+            final FloatVector a1 = FloatVector.fromArray(SP, a, a1i + k);
+            c10 = a1.fma(b0, c10);
+            final FloatVector a2 = FloatVector.fromArray(SP, a, a2i + k);
+            c20 = a2.fma(b0, c20);
+            final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
+            c30 = a3.fma(b0, c30);
         }
         out[oi] = bf16Tail(reduce(c00), a, ai, w, wo, kv, K);
         out[oi + N] = bf16Tail(reduce(c10), a, a1i, w, wo, kv, K);
@@ -436,6 +622,10 @@ final class VectorKernels {
     }
 
     static void bf16Tile1x4(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        if (LANES != 16) {
+            bf16Tile1x4Any(a, ai, K, w, wo, out, oi, N);
+            return;
+        }
         final int kv = K & -LANES;
         final long ws = (long) K * 2;
         FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
@@ -451,17 +641,42 @@ final class VectorKernels {
             c02 = a0.fma(b2, c02);
             c03 = a0.fma(b3, c03);
         }
-        if (LANES == 16) {
-            final FloatVector res = reduce4(c00, c01, c02, c03);
-            if (kv == K) {
-                store4(res, 0, out, oi);
-                return;
-            }
-            out[oi] = bf16Tail(res.lane(0), a, ai, w, wo, kv, K);
-            out[oi + 1] = bf16Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
-            out[oi + 2] = bf16Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
-            out[oi + 3] = bf16Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
+        // the reduce() tree of all accumulators at once, written out so C2 always inlines it
+        final FloatVector h0 = HALF_LO.selectFrom(c00, c01).add(HALF_HI.selectFrom(c00, c01));
+        final FloatVector h1 = HALF_LO.selectFrom(c02, c03).add(HALF_HI.selectFrom(c02, c03));
+        final FloatVector q0 = QUARTER_LO.selectFrom(h0, h1).add(QUARTER_HI.selectFrom(h0, h1));
+        final FloatVector e0 = EIGHTH_LO.selectFrom(q0, q0).add(EIGHTH_HI.selectFrom(q0, q0));
+        final FloatVector res = EVEN.selectFrom(e0, e0).add(ODD.selectFrom(e0, e0));
+        if (kv == K) {
+            ((FloatVector) res.reinterpretShape(SP4, 0)).intoArray(out, oi);
             return;
+        }
+        bf16Finish1x4(res, a, ai, K, w, wo, kv, out, oi, N);
+    }
+
+    private static void bf16Finish1x4(FloatVector res, float[] a, int ai, int K, MemorySegment w, long wo, int kv, float[] out, int oi, int N) {
+        final long ws = (long) K * 2;
+        out[oi] = bf16Tail(res.lane(0), a, ai, w, wo, kv, K);
+        out[oi + 1] = bf16Tail(res.lane(1), a, ai, w, wo + ws, kv, K);
+        out[oi + 2] = bf16Tail(res.lane(2), a, ai, w, wo + 2 * ws, kv, K);
+        out[oi + 3] = bf16Tail(res.lane(3), a, ai, w, wo + 3 * ws, kv, K);
+    }
+
+    static void bf16Tile1x4Any(float[] a, int ai, int K, MemorySegment w, long wo, float[] out, int oi, int N) {
+        final int kv = K & -LANES;
+        final long ws = (long) K * 2;
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
+        for (int k = 0; k < kv; k += LANES) {
+            final long o = wo + (long) k * 2;
+            final FloatVector b0 = bf16(w, o);
+            final FloatVector b1 = bf16(w, o + ws);
+            final FloatVector b2 = bf16(w, o + 2 * ws);
+            final FloatVector b3 = bf16(w, o + 3 * ws);
+            final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            c03 = a0.fma(b3, c03);
         }
         out[oi] = bf16Tail(reduce(c00), a, ai, w, wo, kv, K);
         out[oi + 1] = bf16Tail(reduce(c01), a, ai, w, wo + ws, kv, K);
