@@ -1,0 +1,157 @@
+package io.specrej.app;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.generate.Generator;
+import io.specrej.engine.generate.SequenceState;
+import io.specrej.engine.generate.StopTokens;
+import io.specrej.engine.model.GenerationConfig;
+import io.specrej.engine.model.Head;
+import io.specrej.engine.model.TransformerModel;
+import io.specrej.engine.sample.SamplingParams;
+import io.specrej.engine.text.HfTokenizer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code specrej generate}: n samples from one prompt with a causal LM, no reward model involved. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate n continuations of one prompt with a causal LM.",
+                "With --json: one line per sequence, {\"index\",\"token_ids\",\"text\",\"finish_reason\"}; "
+                        + "token_ids are the generated tokens only (a final stop token included). text is "
+                        + "decode(token_ids, skip_special_tokens=True), or \"\" when the model directory has no "
+                        + "tokenizer.json (then use --ids)."})
+final class GenerateCommand implements Callable<Integer> {
+    static final int DEFAULT_MAX_NEW_TOKENS = 64;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, safetensors, tokenizer.json).")
+    Path model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptInput input;
+
+    static final class PromptInput {
+        @Option(names = "--prompt", required = true, paramLabel = "TEXT",
+                description = "Prompt text, encoded as tokenizer(TEXT) does (through the chat template with --chat).")
+        String prompt;
+
+        @Option(names = "--ids", required = true, paramLabel = "IDS",
+                description = "Prompt as token ids, e.g. 1,2,3 (needs no tokenizer).")
+        String ids;
+    }
+
+    @Option(names = "--chat",
+            description = "Render --prompt as one user message through the model's chat template, with the "
+                    + "assistant turn opened (apply_chat_template(add_generation_prompt=True)).")
+    boolean chat;
+
+    @Option(names = "--n", defaultValue = "1", paramLabel = "K", description = "Number of sequences (default 1).")
+    int n;
+
+    @Option(names = "--max-new-tokens", paramLabel = "M",
+            description = "Most tokens to generate per sequence. Default: generation_config.json's max_new_tokens, "
+                    + "else " + DEFAULT_MAX_NEW_TOKENS + ".")
+    Integer maxNewTokens;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S",
+            description = "Random seed; sequence i always uses stream (S, i) (default 0).")
+    long seed;
+
+    @Option(names = "--ignore-eos", description = "Do not stop at the end-of-sequence token(s); always generate M.")
+    boolean ignoreEos;
+
+    @Option(names = "--json", description = "Print one JSON object per sequence per line.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        // Cheap checks first, so a typo fails before the model loads.
+        if (n < 1) {
+            throw new BadInputException("--n must be at least 1, got " + n);
+        }
+        if (maxNewTokens != null && maxNewTokens < 1) {
+            throw new BadInputException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+        }
+        if (chat && input.prompt == null) {
+            throw new BadInputException("--chat renders --prompt text; it cannot be used with --ids");
+        }
+        int[] parsedIds = input.ids != null ? TokenIds.parse(input.ids, "--ids") : null;
+        if (input.prompt != null && input.prompt.isEmpty()) {
+            throw new BadInputException("--prompt is empty: give some text");
+        }
+        // The tokenizer first: a missing tokenizer.json should fail before a multi-GB model is mapped.
+        try (HfTokenizer tokenizer = parsedIds != null ? PromptEncoder.loadIfPresent(model)
+                     : PromptEncoder.require(model, "--prompt");
+             TransformerModel lm = TransformerModel.load(model)) {
+            if (lm.config().head() != Head.CAUSAL_LM) {
+                throw new BadInputException(model + ": " + lm.config().architecture() + " is a sequence "
+                        + "classifier; generate needs a causal LM (*ForCausalLM)");
+            }
+            GenerationConfig generation = GenerationConfig.load(model, lm.config());
+            SamplingParams params = sampling.resolve(generation, model);
+            String option = parsedIds != null ? "--ids" : "--prompt";
+            int[] prompt = parsedIds != null ? parsedIds
+                    : chat ? PromptEncoder.chat(tokenizer, model, input.prompt, option)
+                    : PromptEncoder.plain(tokenizer, input.prompt, option);
+            TokenIds.checkVocabulary(prompt, lm.config().vocabSize(), option);
+            TokenIds.checkContext(prompt, lm.config().maxPositions(), option, 1);
+            int maxNew = maxNewTokens != null ? maxNewTokens
+                    : generation.maxNewTokens() != null && generation.maxNewTokens() > 0 ? generation.maxNewTokens()
+                    : DEFAULT_MAX_NEW_TOKENS;
+            StopTokens stop = ignoreEos ? StopTokens.NONE : StopTokens.of(generation.eosTokenIds());
+
+            long start = System.nanoTime();
+            List<SequenceState> sequences = new Generator(lm).generate(prompt, n, params, stop, seed, maxNew);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            print(sequences, tokenizer);
+            long generated = sequences.stream().mapToLong(SequenceState::length).sum();
+            if (!json) {
+                spec.commandLine().getErr().printf(Locale.ROOT,
+                        "%d sequence(s), prompt %d tokens, %s: %d tokens in %.2f s (%.1f tokens/s)%n",
+                        n, prompt.length, SamplingOptions.describe(params), generated, seconds,
+                        generated / Math.max(seconds, 1e-9));
+            }
+            return Main.EXIT_OK;
+        }
+    }
+
+    private void print(List<SequenceState> sequences, HfTokenizer tokenizer) {
+        PrintWriter out = spec.commandLine().getOut();
+        for (SequenceState s : sequences) {
+            int[] tokens = s.tokens();
+            String text = tokenizer == null ? "" : tokenizer.decode(tokens, true);
+            String finish = s.finishReason().apiName();
+            if (json) {
+                ObjectNode line = Json.object();
+                line.put("index", s.index());
+                ArrayNode ids = line.putArray("token_ids");
+                for (int t : tokens) {
+                    ids.add(t);
+                }
+                line.put("text", text);
+                line.put("finish_reason", finish);
+                out.println(Json.line(line));
+            } else {
+                out.printf("--- sequence %d: %s, %d tokens ---%n", s.index(), finish, tokens.length);
+                out.println(tokenizer == null ? "token ids: " + TokenIds.format(tokens) : text);
+            }
+        }
+        out.flush();
+    }
+}

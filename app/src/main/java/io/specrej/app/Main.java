@@ -1,0 +1,77 @@
+package io.specrej.app;
+
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code specrej} command line. Each subcommand is one class listed in {@code subcommands}; adding a command
+ * (run, compare, analyze, demo, bench, serve) means writing its class and adding it here.
+ *
+ * <p>Exit codes: 0 success, 2 bad usage or bad input (the user can fix it), 1 internal error (a bug, or out of memory).
+ */
+@Command(name = "specrej",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Reward-guided Best-of-N decoding (Speculative Rejection) for Hugging Face checkpoints on CPU.",
+        subcommands = {
+                CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                ScoreCommand.class,
+                InspectCommand.class,
+                RandomModelCommand.class,
+        })
+public final class Main implements Callable<Integer> {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_INTERNAL = 1;
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    // INHERIT makes --verbose valid after any subcommand too (specrej generate ... --verbose).
+    @Option(names = "--verbose", scope = ScopeType.INHERIT,
+            description = "On errors, print the stack trace as well as the one-line message.")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing a command (one of: " + String.join(", ", spec.subcommands().keySet()) + ")");
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        int code = run(args, out, err);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs the command line in-process and returns the exit code (tests call this; it never calls System.exit). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        ErrorReporter reporter = new ErrorReporter(args);
+        try {
+            CommandLine cmd = new CommandLine(new Main())
+                    .setOut(out)
+                    .setErr(err)
+                    .setExecutionExceptionHandler(reporter)
+                    .setParameterExceptionHandler(reporter);
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli lets Errors through; the heap is mostly free again once the command's objects are unreachable.
+            return reporter.outOfMemory(e, err);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.specrej.app;
+
+import io.specrej.engine.model.RewardModel;
+import io.specrej.engine.model.TransformerModel;
+import io.specrej.engine.text.HfTokenizer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code specrej score}: the reward a sequence-classification model gives one prompt/response pair. */
+@Command(name = "score", mixinStandardHelpOptions = true,
+        description = {"Score a prompt/response pair (or token ids) with a reward model "
+                + "(a *ForSequenceClassification checkpoint; the score is label 0 at the last non-pad token).",
+                "With --prompt/--response the reward model's chat template renders [user: PROMPT, assistant: "
+                        + "RESPONSE] (add_generation_prompt=False), encoded without adding special tokens."})
+final class ScoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--reward-model", required = true, paramLabel = "DIR",
+            description = "Hugging Face reward model directory.")
+    Path rewardModel;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
+
+    static final class Input {
+        @ArgGroup(exclusive = false, multiplicity = "1")
+        Conversation conversation;
+
+        @Option(names = "--ids", required = true, paramLabel = "IDS",
+                description = "The whole scored sequence as token ids, e.g. 1,2,3.")
+        String ids;
+    }
+
+    static final class Conversation {
+        @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The user's message.")
+        String prompt;
+
+        @Option(names = "--response", required = true, paramLabel = "TEXT", description = "The assistant's reply.")
+        String response;
+    }
+
+    @Option(names = "--json", description = "Print {\"score\":x}.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        int[] parsedIds = input.ids != null ? TokenIds.parse(input.ids, "--ids") : null;
+        if (parsedIds == null && input.conversation.prompt.isEmpty()) {
+            throw new io.specrej.engine.BadInputException("--prompt is empty: give some text");
+        }
+        try (TransformerModel model = TransformerModel.load(rewardModel)) {
+            RewardModel reward = new RewardModel(model, 0);
+            int[] ids = parsedIds;
+            String option = "--ids";
+            if (ids == null) {
+                option = "--prompt/--response";
+                try (HfTokenizer tokenizer = PromptEncoder.require(rewardModel, option)) {
+                    ids = PromptEncoder.conversation(tokenizer, rewardModel, input.conversation.prompt,
+                            input.conversation.response);
+                }
+            }
+            TokenIds.checkVocabulary(ids, model.config().vocabSize(), option);
+            TokenIds.checkContext(ids, model.config().maxPositions(), option, 0);
+            float score = reward.score(List.of(ids))[0];
+            if (json) {
+                spec.commandLine().getOut().println(Json.line(Json.object().put("score", score)));
+            } else {
+                spec.commandLine().getOut().println(score);
+            }
+            spec.commandLine().getOut().flush();
+            return Main.EXIT_OK;
+        }
+    }
+}
