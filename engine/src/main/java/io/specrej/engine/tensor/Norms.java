@@ -1,7 +1,6 @@
 package io.specrej.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** RMSNorm and LayerNorm over one row, computed as transformers computes them in float32. */
 public final class Norms {
@@ -36,7 +35,7 @@ public final class Norms {
                 FloatVector d = FloatVector.fromArray(VectorOps.S, x, xOff + i).sub(mean);
                 acc = d.fma(d, acc);
             }
-            var = acc.reduceLanes(VectorOperators.ADD);
+            var = Lanes.sum(acc);
         }
         for (; i < n; i++) {
             float d = x[xOff + i] - mean;
@@ -58,7 +57,7 @@ public final class Norms {
             for (; i < bound; i += VectorOps.S.length()) {
                 acc = acc.add(FloatVector.fromArray(VectorOps.S, x, off + i));
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = Lanes.sum(acc);
         }
         for (; i < n; i++) {
             s += x[off + i];

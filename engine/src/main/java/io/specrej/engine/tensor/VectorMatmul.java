@@ -24,6 +24,11 @@ import java.lang.foreign.MemorySegment;
  *       through the F32 tiles; the products are identical because the decoding is exact.</li>
  * </ul>
  * The weight segment is only read, never written; it may be unaligned.
+ *
+ * <p>JIT note: the tiles are large Vector API methods. HotSpot's C1 profiled tier bails out of them ("out of virtual
+ * registers"), after which the tiered policy can leave them for seconds in C1 tier 2, where the Vector API is not
+ * intrinsified (100-1000x slower). Run with {@code -XX:-TieredCompilation} (interpreter, then C2) to reach full
+ * speed within the first second.
  */
 public final class VectorMatmul implements MatmulBackend {
     /** Target bytes of weight per cache block (Zen 5: 1 MiB L2 per core; leave room for the input rows). */
