@@ -27,6 +27,12 @@ import picocli.CommandLine.Spec;
                 ScoreCommand.class,
                 InspectCommand.class,
                 RandomModelCommand.class,
+                RunCommand.class,
+                CompareCommand.class,
+                AnalyzeCommand.class,
+                ExportAlpacaEvalCommand.class,
+                DemoCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;

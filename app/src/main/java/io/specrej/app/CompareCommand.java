@@ -1,0 +1,187 @@
+package io.specrej.app;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specrej.engine.BadInputException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code specrej compare}: runs against a Best-of-N baseline: improvement score and relative compute. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = {"Compare run files against a Best-of-N baseline over the prompts they share (matched by "
+                + "prompt_index), as the Speculative Rejection paper does.",
+                "Improvement score = 100 * (1 + mean over prompts of (best_run - max_base) / (max_base - min_base)),"
+                        + " max/min over the baseline's final trajectory rewards for the prompt; prompts where "
+                        + "they are all equal are skipped. The baseline scores 100.",
+                "Relative compute = run total / baseline total over the same prompts: wall time, generated tokens,"
+                        + " reward-model tokens."})
+final class CompareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--baseline", required = true, paramLabel = "BON.jsonl",
+            description = "The Best-of-N run every run is measured against.")
+    Path baseline;
+
+    @Option(names = "--runs", required = true, arity = "1..*", paramLabel = "RUN.jsonl",
+            description = "One or more run files.")
+    List<Path> runs;
+
+    @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "Also draw improvement score against relative wall time (log scale), one series per "
+                    + "strategy, as a PNG.")
+    Path plot;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    boolean json;
+
+    /** A compared run, ready to print or plot. */
+    record Row(Path file, String label, StrategyName strategy, Integer n, Double alpha,
+               ImprovementScore.Outcome outcome) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new BadInputException("--plot " + plot + ": the plot is a PNG; name the file *.png");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        RunFile baseFile = RunFile.read(baseline).requireRecords();
+        Map<Integer, RunRecord> base = baseFile.byPromptIndex(err);
+        RunRecord first = base.values().iterator().next();
+        if (first.strategy() != StrategyName.BON) {
+            err.println("warning: --baseline " + baseline + " is a " + first.strategy().cliName + " run, not "
+                    + "Best-of-N; its finished trajectories define max_base and min_base");
+        }
+        List<Row> rows = new ArrayList<>();
+        rows.add(row(baseFile, base, base, new ArrayList<>(base.keySet()), " (baseline)"));
+        for (Path p : runs) {
+            RunFile runFile = RunFile.read(p).requireRecords();
+            Map<Integer, RunRecord> run = runFile.byPromptIndex(err);
+            rows.add(row(runFile, base, run, common(base, run, p, err), ""));
+        }
+        if (json) {
+            printJson(rows);
+        } else {
+            printTable(rows);
+        }
+        if (plot != null) {
+            ComparePlot.save(rows, plot);
+            if (!json) {
+                spec.commandLine().getOut().println("plot: " + plot);
+            }
+        }
+        spec.commandLine().getOut().flush();
+        err.flush();
+        return Main.EXIT_OK;
+    }
+
+    private static Row row(RunFile file, Map<Integer, RunRecord> base, Map<Integer, RunRecord> run,
+                           List<Integer> common, String suffix) {
+        RunRecord first = run.values().iterator().next();
+        StrategyName strategy = first.strategy();
+        Integer n = first.params().path("n").isIntegralNumber() ? first.params().get("n").asInt() : null;
+        Integer shownN = n != null ? n : Integer.valueOf(first.initialBatch());
+        Double alpha = strategy == StrategyName.SPECREJ && first.params().path("alpha").isNumber()
+                ? first.params().get("alpha").asDouble() : null;
+        String name = file.file.getFileName().toString();
+        String label = name + suffix + " [" + strategy.cliName + " N=" + shownN
+                + (alpha == null ? "" : " alpha=" + alpha) + "]";
+        return new Row(file.file, label, strategy, shownN, alpha, ImprovementScore.of(base, run, common));
+    }
+
+    /** Indices in both files; warns when either holds prompts the other lacks, or their texts differ. */
+    private List<Integer> common(Map<Integer, RunRecord> base, Map<Integer, RunRecord> run, Path file,
+                                 PrintWriter err) {
+        List<Integer> both = new ArrayList<>();
+        int textDiffers = 0;
+        for (int i : run.keySet()) {
+            if (base.containsKey(i)) {
+                both.add(i);
+                if (!base.get(i).prompt().equals(run.get(i).prompt())) {
+                    textDiffers++;
+                }
+            }
+        }
+        if (both.isEmpty()) {
+            throw new BadInputException(file + " shares no prompt_index with --baseline " + baseline
+                    + ": nothing to compare");
+        }
+        int onlyRun = run.size() - both.size();
+        int onlyBase = base.size() - both.size();
+        if (onlyRun > 0 || onlyBase > 0) {
+            err.println("warning: " + file + ": " + onlyRun + " prompt(s) not in the baseline, " + onlyBase
+                    + " baseline prompt(s) missing; comparing over the " + both.size() + " in both");
+        }
+        if (textDiffers > 0) {
+            err.println("warning: " + file + ": " + textDiffers + " prompt(s) have the same prompt_index as in the "
+                    + "baseline but different text (made from different prompt files?)");
+        }
+        return both;
+    }
+
+    private void printTable(List<Row> rows) {
+        PrintWriter out = spec.commandLine().getOut();
+        TextTable table = new TextTable("run", "prompts", "skipped", "improvement", "wall x", "gen tokens x",
+                "RM tokens x");
+        for (Row r : rows) {
+            ImprovementScore.Outcome o = r.outcome();
+            table.row(r.label(), o.prompts(), o.skipped(), TextTable.fixed(o.score(), 1),
+                    TextTable.fixed(o.wallRatio(), 3), TextTable.fixed(o.generatedRatio(), 3),
+                    TextTable.fixed(o.rewardRatio(), 3));
+        }
+        table.print(out);
+        out.println();
+        out.println("improvement = 100 * (1 + mean of (best_run - max_base) / (max_base - min_base)) over the shared "
+                + "prompts; skipped = prompts whose baseline rewards are all equal.");
+        out.println("x columns = run total / baseline total over the shared prompts (wall seconds, generated "
+                + "tokens, reward-model tokens).");
+    }
+
+    private void printJson(List<Row> rows) {
+        ObjectNode root = Json.object();
+        root.put("baseline", baseline.toString());
+        ArrayNode list = root.putArray("runs");
+        for (Row r : rows) {
+            ImprovementScore.Outcome o = r.outcome();
+            ObjectNode j = list.addObject();
+            j.put("file", r.file().toString());
+            j.put("label", r.label());
+            j.put("strategy", r.strategy().cliName);
+            j.put("n", r.n());
+            if (r.alpha() == null) {
+                j.putNull("alpha");
+            } else {
+                j.put("alpha", r.alpha());
+            }
+            j.put("prompts", o.prompts());
+            j.put("skipped", o.skipped());
+            number(j, "improvement_score", o.score());
+            number(j, "relative_wall_time", o.wallRatio());
+            number(j, "generated_token_ratio", o.generatedRatio());
+            number(j, "reward_token_ratio", o.rewardRatio());
+        }
+        if (plot != null) {
+            root.put("plot", plot.toString());
+        }
+        spec.commandLine().getOut().println(Json.line(root));
+    }
+
+    private static void number(ObjectNode o, String field, double value) {
+        if (Double.isFinite(value)) {
+            o.put(field, value);
+        } else {
+            o.putNull(field);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.specrej.app;
+
+import io.specrej.decoding.BestOfN;
+import io.specrej.decoding.Generation;
+import io.specrej.decoding.ModelRewardScorer;
+import io.specrej.decoding.RewardScorer;
+import io.specrej.decoding.SelfRewardScorer;
+import io.specrej.decoding.SpeculativeRejection;
+import io.specrej.decoding.Strategy;
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.model.GenerationConfig;
+import io.specrej.engine.model.Head;
+import java.nio.file.Path;
+
+/**
+ * A loaded generator and reward scorer, shared by the commands that decode (run, demo). {@code self} as the reward
+ * model means the generator's own mean log-probability.
+ */
+final class DecodingModels implements AutoCloseable {
+    static final String SELF = "self";
+
+    final Path generatorDir;
+    /** The reward model directory, or null for {@code self}. */
+    final Path rewardDir;
+    final Generation generation;
+    final RewardScorer scorer;
+    final GenerationConfig generationConfig;
+
+    private DecodingModels(Path generatorDir, Path rewardDir, Generation generation, RewardScorer scorer) {
+        this.generatorDir = generatorDir;
+        this.rewardDir = rewardDir;
+        this.generation = generation;
+        this.scorer = scorer;
+        this.generationConfig = GenerationConfig.load(generatorDir, generation.model().config());
+    }
+
+    /** @param reward a reward model directory or "self"; null for either means the embedded default */
+    static DecodingModels load(Path generator, String reward) {
+        Path generatorDir = generator != null ? generator : DefaultModels.generator();
+        Path rewardDir = reward == null ? DefaultModels.rewardModel()
+                : reward.equals(SELF) ? null : Path.of(reward);
+        Generation generation = Generation.load(generatorDir);
+        try {
+            if (generation.model().config().head() != Head.CAUSAL_LM) {
+                throw new BadInputException("--generator " + generatorDir + ": " + generation.model().config()
+                        .architecture() + " is a sequence classifier; the generator must be a causal LM");
+            }
+            RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()
+                    : ModelRewardScorer.load(rewardDir, generation.tokenizer(), 0);
+            return new DecodingModels(generatorDir, rewardDir, generation, scorer);
+        } catch (RuntimeException e) {
+            generation.close();
+            throw e;
+        }
+    }
+
+    Strategy strategy(StrategyName name) {
+        return switch (name) {
+            case BON -> new BestOfN(generation, scorer);
+            case SPECREJ -> new SpeculativeRejection(generation, scorer);
+        };
+    }
+
+    /** How the reward model is named in run files: its directory, or "self". */
+    String rewardName() {
+        return rewardDir == null ? SELF : rewardDir.toAbsolutePath().normalize().toString();
+    }
+
+    @Override
+    public void close() {
+        try {
+            scorer.close();
+        } finally {
+            generation.close();
+        }
+    }
+}

@@ -1,0 +1,304 @@
+package io.specrej.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specrej.decoding.DecodingSetup;
+import io.specrej.decoding.Prompt;
+import io.specrej.decoding.Result;
+import io.specrej.decoding.Strategy;
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.sample.SamplingParams;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code specrej run}: one strategy over a file of prompts, one JSON line per prompt. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run Best-of-N (bon) or Speculative Rejection (specrej) over a file of prompts and write one "
+                + "JSON line per prompt (every trajectory, the best one, timings and rejection decisions).",
+                "Prompt files: a JSON list of objects with \"prompt\" (AlpacaFarm), JSON Lines with \"prompt\" or "
+                        + "\"instruction\", or plain text with one prompt per line. Each prompt goes through the "
+                        + "generator's chat template when it has one.",
+                "Prompt i is sampled with a seed derived from (--seed, i), so --shard and --resume give exactly "
+                        + "the results of one uninterrupted run. Results are flushed after every prompt."})
+final class RunCommand implements Callable<Integer> {
+    static final String DEFAULT_BUDGET = "2GiB";
+    static final int DEFAULT_MAX_NEW_TOKENS = 128;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--generator", paramLabel = "DIR",
+            description = "Causal LM directory. Default: the embedded models/" + DefaultModels.GENERATOR + ".")
+    Path generator;
+
+    @Option(names = "--reward-model", paramLabel = "DIR|self",
+            description = "Reward model directory (*ForSequenceClassification), or \"self\" for the generator's "
+                    + "mean log-probability. Default: the embedded models/" + DefaultModels.REWARD_MODEL + ".")
+    String rewardModel;
+
+    @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "The prompts (see above).")
+    Path prompts;
+
+    @Option(names = "--strategy", required = true, paramLabel = "bon|specrej",
+            description = "bon: Best-of-N, every response finished then scored. specrej: Speculative Rejection.")
+    String strategyName;
+
+    @Option(names = "--n", paramLabel = "N",
+            description = "bon: responses per prompt (required). specrej: the initial batch; default: as many as "
+                    + "the memory budget holds, at most --max-batch.")
+    Integer n;
+
+    @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A",
+            description = "specrej: fraction of the trajectories rejected at each decision, in [0, 1) (default 0.5).")
+    double alpha;
+
+    @Option(names = "--memory-budget", defaultValue = DEFAULT_BUDGET, paramLabel = "SIZE",
+            description = "KV memory of generator and reward model together, e.g. 512MiB, 2GiB, 1.5GB or bytes "
+                    + "(default " + DEFAULT_BUDGET + "). specrej decides when the next step would not fit it.")
+    String memoryBudget;
+
+    @Option(names = "--max-new-tokens", defaultValue = "" + DEFAULT_MAX_NEW_TOKENS, paramLabel = "M",
+            description = "Most tokens per response (default " + DEFAULT_MAX_NEW_TOKENS + ").")
+    int maxNewTokens;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Run seed (default 0).")
+    long seed;
+
+    @Option(names = {"--decision-every", "--decide-every"}, paramLabel = "K",
+            description = "specrej: also decide every K generated tokens (default: only when memory runs out).")
+    Integer decisionEvery;
+
+    @Option(names = "--max-batch", defaultValue = "" + DecodingSetup.DEFAULT_MAX_BATCH, paramLabel = "B",
+            description = "Cap on the sequences run at once (specrej's budget-chosen batch, bon's wave); default "
+                    + DecodingSetup.DEFAULT_MAX_BATCH + ".")
+    int maxBatch;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.jsonl", description = "Where the results go.")
+    Path out;
+
+    @Option(names = "--shard", paramLabel = "i/k",
+            description = "Take only the prompts whose index modulo k is i (0-based), e.g. 0/4 ... 3/4.")
+    String shard;
+
+    @Option(names = "--resume",
+            description = "Append to --out, skipping prompts already in it (a broken last line from a killed run is "
+                    + "cut off). The options must match the ones the file was written with.")
+    boolean resume;
+
+    @Option(names = "--force", description = "Overwrite a non-empty --out (without it, run refuses).")
+    boolean force;
+
+    @Option(names = "--limit", paramLabel = "L", description = "Use only the first L prompts of the file.")
+    Integer limit;
+
+    @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
+            description = "auto (a bar on a terminal, else one line per prompt), bar, lines or none.")
+    String progress;
+
+    @Override
+    public Integer call() throws IOException {
+        StrategyName strategy = StrategyName.parse(strategyName, "--strategy");
+        if (strategy == StrategyName.BON && n == null) {
+            throw new BadInputException("--n is required with --strategy bon: how many responses to sample");
+        }
+        if (limit != null && limit < 1) {
+            throw new BadInputException("--limit must be at least 1, got " + limit);
+        }
+        if (resume && force) {
+            throw new BadInputException("--resume and --force contradict each other: --resume keeps --out, "
+                    + "--force overwrites it");
+        }
+        Progress.Mode progressMode = progressMode();
+        Shard shardOf = shard == null ? Shard.ALL : Shard.parse(shard);
+        long budget = ByteSizes.parse(memoryBudget, "--memory-budget");
+        // Validates every number now (sampling is filled in once the generator's defaults are known).
+        DecodingSetup checked = DecodingSetup.of(n, alpha, budget, maxNewTokens, SamplingParams.GREEDY, seed)
+                .withDecideEvery(decisionEvery).withMaxBatch(maxBatch);
+        checkOutput();
+        List<String> texts = PromptFile.read(prompts).texts();
+        List<Integer> selected = new ArrayList<>();
+        int end = limit == null ? texts.size() : Math.min(limit, texts.size());
+        for (int i = 0; i < end; i++) {
+            if (shardOf.takes(i)) {
+                selected.add(i);
+            }
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        try (DecodingModels models = DecodingModels.load(generator, rewardModel)) {
+            SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
+            DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,
+                    decisionEvery, maxBatch);
+            ObjectNode paramsJson = params(strategy, setup, models);
+            RunFile existing = resume && Files.exists(out) ? RunFile.read(out) : null;
+            Set<Integer> done = existing == null ? Set.of() : alreadyDone(existing, paramsJson, texts);
+            List<Integer> todo = selected.stream().filter(i -> !done.contains(i)).toList();
+            int skipped = selected.size() - todo.size();
+            if (todo.isEmpty()) {
+                err.println("nothing to do: all " + selected.size() + " selected prompt(s) are already in " + out);
+                err.flush();
+                return Main.EXIT_OK;
+            }
+            try (BufferedWriter writer = openOutput(existing)) {
+                runAll(models.strategy(strategy), models, setup, paramsJson, texts, todo, writer, progressMode, err);
+            }
+            if (skipped > 0) {
+                err.println(skipped + " prompt(s) already in " + out + " were skipped");
+            }
+            err.flush();
+            return Main.EXIT_OK;
+        }
+    }
+
+    private void runAll(Strategy strategy, DecodingModels models, DecodingSetup setup, ObjectNode paramsJson,
+                        List<String> texts, List<Integer> todo, BufferedWriter writer, Progress.Mode mode,
+                        PrintWriter err) throws IOException {
+        int context = models.generation.model().config().maxPositions();
+        Progress bar = new Progress(err, mode, todo.size());
+        bar.start();
+        long started = System.nanoTime();
+        long tokens = 0;
+        try {
+            for (int index : todo) {
+                Prompt prompt = models.generation.promptEncoder().encode(texts.get(index));
+                if (prompt.ids().length + 1 > context) {
+                    throw new BadInputException(prompts + ": prompt " + index + " is " + prompt.ids().length
+                            + " tokens after the chat template; the generator's context window is " + context
+                            + " tokens, leaving no room to generate");
+                }
+                long promptSeed = PromptSeeds.forPrompt(seed, index);
+                Result result = strategy.run(prompt, setup.withSeed(promptSeed));
+                writer.write(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
+                        result)));
+                writer.write('\n');
+                writer.flush(); // a killed run loses at most the prompt in progress
+                tokens += result.stats().generatedTokens();
+                bar.promptDone(index, result.best().score(), result.trajectories().size(),
+                        result.stats().generatedTokens(), result.stats().wallSeconds());
+            }
+        } finally {
+            bar.finish();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        err.printf(Locale.ROOT, "wrote %d prompt(s) to %s in %.1f s (%d generated tokens, %.1f tokens/s)%n",
+                todo.size(), out, seconds, tokens, tokens / Math.max(seconds, 1e-9));
+    }
+
+    /** The options that decide the results, written on every line so a file says how it was made. */
+    private static ObjectNode params(StrategyName strategy, DecodingSetup s, DecodingModels models) {
+        ObjectNode p = Json.object();
+        p.put("strategy", strategy.cliName);
+        if (s.n() == null) {
+            p.putNull("n");
+        } else {
+            p.put("n", s.n());
+        }
+        p.put("alpha", s.alpha());
+        p.put("memory_budget", s.memoryBudgetBytes());
+        p.put("max_new_tokens", s.maxNewTokens());
+        p.put("greedy", s.sampling().greedy());
+        p.put("temperature", s.sampling().temperature());
+        p.put("top_k", s.sampling().topK());
+        p.put("top_p", s.sampling().topP());
+        p.put("seed", s.seed());
+        if (s.decideEvery() == null) {
+            p.putNull("decision_every");
+        } else {
+            p.put("decision_every", s.decideEvery());
+        }
+        p.put("max_batch", s.maxBatch());
+        p.put("generator", models.generatorDir.toAbsolutePath().normalize().toString());
+        p.put("reward_model", models.rewardName());
+        return p;
+    }
+
+    /** Prompt indices already in the file, after checking it was written by the same options and prompts. */
+    private Set<Integer> alreadyDone(RunFile existing, ObjectNode params, List<String> texts) throws IOException {
+        JsonNode expected = Json.MAPPER.readTree(Json.line(params)); // same number types as a parsed line
+        Set<Integer> done = new HashSet<>();
+        for (RunRecord r : existing.records) {
+            if (!r.params().equals(expected)) {
+                throw new BadInputException("--resume: " + out + " line " + r.line() + " was written with other "
+                        + "options (" + difference(r.params(), expected) + "); rerun with the same options or "
+                        + "write to a new --out");
+            }
+            int i = r.promptIndex();
+            if (i >= texts.size() || !texts.get(i).equals(r.prompt())) {
+                throw new BadInputException("--resume: " + out + " line " + r.line() + " holds prompt " + i
+                        + ", which is not prompt " + i + " of " + prompts + "; was it written for another file?");
+            }
+            done.add(i);
+        }
+        return done;
+    }
+
+    private static String difference(JsonNode found, JsonNode expected) {
+        for (var it = expected.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!expected.get(f).equals(found.get(f))) {
+                return f + " " + found.get(f) + " in the file, " + expected.get(f) + " now";
+            }
+        }
+        return "fields differ";
+    }
+
+    private void checkOutput() throws IOException {
+        if (Files.isDirectory(out)) {
+            throw new BadInputException("--out " + out + ": is a directory, expected a file");
+        }
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new BadInputException("--out " + out + ": directory " + parent + " does not exist");
+        }
+        if (!resume && !force && Files.exists(out) && Files.size(out) > 0) {
+            throw new BadInputException("--out " + out + ": already exists; pass --resume to continue it or "
+                    + "--force to overwrite it");
+        }
+    }
+
+    private BufferedWriter openOutput(RunFile existing) throws IOException {
+        if (existing == null) {
+            return Files.newBufferedWriter(out, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        }
+        if (existing.truncatedTail) {
+            try (FileChannel channel = FileChannel.open(out, StandardOpenOption.WRITE)) {
+                channel.truncate(existing.validBytes);
+            }
+            spec.commandLine().getErr().println("warning: " + out + ": cut off an incomplete last line "
+                    + "(a killed run); that prompt runs again");
+        }
+        BufferedWriter writer = Files.newBufferedWriter(out, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        if (existing.missingFinalNewline) {
+            writer.write('\n');
+        }
+        return writer;
+    }
+
+    private Progress.Mode progressMode() {
+        try {
+            return Progress.Mode.valueOf(progress.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--progress: \"" + progress + "\" is not one of auto, bar, lines, none");
+        }
+    }
+}
