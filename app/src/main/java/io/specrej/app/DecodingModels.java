@@ -34,8 +34,11 @@ final class DecodingModels implements AutoCloseable {
         this.generationConfig = GenerationConfig.load(generatorDir, generation.model().config());
     }
 
-    /** @param reward a reward model directory or "self"; null for either means the embedded default */
-    static DecodingModels load(Path generator, String reward) {
+    /**
+     * @param reward      a reward model directory or "self"; null for either means the embedded default
+     * @param rewardLabel which of the reward model's num_labels outputs is the reward (0 for the usual 1-label RM)
+     */
+    static DecodingModels load(Path generator, String reward, int rewardLabel) {
         Path generatorDir = generator != null ? generator : DefaultModels.generator();
         Path rewardDir = reward == null ? DefaultModels.rewardModel()
                 : reward.equals(SELF) ? null : Path.of(reward);
@@ -46,7 +49,7 @@ final class DecodingModels implements AutoCloseable {
                         .architecture() + " is a sequence classifier; the generator must be a causal LM");
             }
             RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()
-                    : ModelRewardScorer.load(rewardDir, generation.tokenizer(), 0);
+                    : ModelRewardScorer.load(rewardDir, generation.tokenizer(), rewardLabel);
             return new DecodingModels(generatorDir, rewardDir, generation, scorer);
         } catch (RuntimeException e) {
             generation.close();

@@ -53,6 +53,10 @@ final class RunCommand implements Callable<Integer> {
                     + "mean log-probability. Default: the embedded models/" + DefaultModels.REWARD_MODEL + ".")
     String rewardModel;
 
+    @Option(names = "--reward-label", defaultValue = "0", paramLabel = "L",
+            description = "Which of the reward model's outputs is the reward, for num_labels > 1 (default 0).")
+    int rewardLabel;
+
     @Option(names = "--prompts", required = true, paramLabel = "FILE", description = "The prompts (see above).")
     Path prompts;
 
@@ -144,7 +148,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         PrintWriter err = spec.commandLine().getErr();
-        try (DecodingModels models = DecodingModels.load(generator, rewardModel)) {
+        try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel)) {
             SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
             DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,
                     decisionEvery, maxBatch);
@@ -204,7 +208,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The options that decide the results, written on every line so a file says how it was made. */
-    private static ObjectNode params(StrategyName strategy, DecodingSetup s, DecodingModels models) {
+    private ObjectNode params(StrategyName strategy, DecodingSetup s, DecodingModels models) {
         ObjectNode p = Json.object();
         p.put("strategy", strategy.cliName);
         if (s.n() == null) {
@@ -228,6 +232,7 @@ final class RunCommand implements Callable<Integer> {
         p.put("max_batch", s.maxBatch());
         p.put("generator", models.generatorDir.toAbsolutePath().normalize().toString());
         p.put("reward_model", models.rewardName());
+        p.put("reward_label", rewardLabel);
         return p;
     }
 

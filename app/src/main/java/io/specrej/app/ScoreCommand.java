@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code specrej score}: the reward a sequence-classification model gives one prompt/response pair. */
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {"Score a prompt/response pair (or token ids) with a reward model "
-                + "(a *ForSequenceClassification checkpoint; the score is label 0 at the last non-pad token).",
+                + "(a *ForSequenceClassification checkpoint; the score is label 0, or --reward-label, at the last non-pad token).",
                 "With --prompt/--response the reward model's chat template renders [user: PROMPT, assistant: "
                         + "RESPONSE] (add_generation_prompt=False), encoded without adding special tokens."})
 final class ScoreCommand implements Callable<Integer> {
@@ -49,6 +49,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"score\":x}.")
     boolean json;
 
+    @Option(names = "--reward-label", defaultValue = "0", paramLabel = "L",
+            description = "Which output label is the reward, for models with num_labels > 1 (default 0).")
+    int rewardLabel;
+
     @Override
     public Integer call() {
         int[] parsedIds = input.ids != null ? TokenIds.parse(input.ids, "--ids") : null;
@@ -56,7 +60,7 @@ final class ScoreCommand implements Callable<Integer> {
             throw new io.specrej.engine.BadInputException("--prompt is empty: give some text");
         }
         try (TransformerModel model = TransformerModel.load(rewardModel)) {
-            RewardModel reward = new RewardModel(model, 0);
+            RewardModel reward = new RewardModel(model, rewardLabel);
             int[] ids = parsedIds;
             String option = "--ids";
             if (ids == null) {

@@ -1,0 +1,329 @@
+package io.specrej.app;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.generate.DecodeBatch;
+import io.specrej.engine.generate.SequenceState;
+import io.specrej.engine.generate.StopTokens;
+import io.specrej.engine.model.Head;
+import io.specrej.engine.model.RewardModel;
+import io.specrej.engine.model.TransformerModel;
+import io.specrej.engine.sample.SamplingParams;
+import io.specrej.engine.tensor.Parallel;
+import io.specrej.engine.tensor.Profile;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code specrej bench}: prefill, batched decode and reward-scoring throughput of a checkpoint, per batch size, with
+ * the numbers docs/PERFORMANCE.md reports. Random token ids from a fixed seed (speed does not depend on the text).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measure prefill, batched decode and reward-model scoring throughput.",
+                "Per batch size n: prefill of one prompt of --prompt-len random tokens; decode of n sequences forked "
+                        + "from it, --new-tokens batched steps each (top-k 50, temperature 1, no stop tokens), "
+                        + "tokens/s = n * new-tokens / decode seconds; with --reward-model, a full forward over n "
+                        + "sequences of prompt-len + new-tokens tokens in a fresh cache. A smaller warm-up run "
+                        + "(at most 16 sequences, 8 steps), then the median of --runs runs.",
+                "With --json: one object per line per n: {\"n\",\"prefill_tokens_per_s\",\"decode_tokens_per_s\","
+                        + "\"score_tokens_per_s\" (with --reward-model),\"decode_gflops\",\"kv_bytes\", ...}."})
+final class BenchCommand implements Callable<Integer> {
+    /** Reward scoring runs in groups holding at most this many KV bytes (it is one forward per group). */
+    static final long SCORE_KV_BYTES = 1L << 30;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Generator (causal LM) directory.")
+    Path model;
+
+    @Option(names = "--reward-model", paramLabel = "DIR", description = "Reward model directory (also times scoring).")
+    Path rewardModel;
+
+    @Option(names = "--n", defaultValue = "1,16,64,256", split = ",", paramLabel = "N,...",
+            description = "Batch sizes (default 1,16,64,256).")
+    int[] sizes;
+
+    @Option(names = "--prompt-len", defaultValue = "128", paramLabel = "T", description = "Prompt tokens (default 128).")
+    int promptLength;
+
+    @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "M",
+            description = "Decode steps per sequence (default 64).")
+    int newTokens;
+
+    @Option(names = "--threads", paramLabel = "T", description = "Engine threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--runs", defaultValue = "3", paramLabel = "R", description = "Measured runs per size (default 3).")
+    int runs;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of the token ids and sampling.")
+    long seed;
+
+    @Option(names = "--skip-decode", description = "Only prefill and scoring (e.g. for a long --prompt-len).")
+    boolean skipDecode;
+
+    @Option(names = "--json", description = "One JSON object per batch size per line; nothing else on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (sizes == null || sizes.length == 0) {
+            throw new BadInputException("--n needs at least one batch size");
+        }
+        for (int n : sizes) {
+            if (n < 1) {
+                throw new BadInputException("--n: every batch size must be at least 1, got " + n);
+            }
+        }
+        if (promptLength < 1 || newTokens < 1 || runs < 1) {
+            throw new BadInputException("--prompt-len, --new-tokens and --runs must be at least 1, got "
+                    + promptLength + ", " + newTokens + ", " + runs);
+        }
+        if (threads != null) {
+            if (threads < 1) {
+                throw new BadInputException("--threads must be at least 1, got " + threads);
+            }
+            Parallel.setThreads(threads);
+        }
+        // Region timers (attention share); a no-op if the engine's Profile class was initialised without them.
+        if (System.getProperty("specrej.profile") == null) {
+            System.setProperty("specrej.profile", "true");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (TransformerModel lm = TransformerModel.load(model);
+             TransformerModel rm = rewardModel == null ? null : TransformerModel.load(rewardModel)) {
+            if (lm.config().head() != Head.CAUSAL_LM) {
+                throw new BadInputException(model + ": " + lm.config().architecture() + " is not a causal LM");
+            }
+            if (promptLength + newTokens + 1 > lm.config().maxPositions()) {
+                throw new BadInputException("--prompt-len + --new-tokens = " + (promptLength + newTokens)
+                        + " exceeds the context window of " + lm.config().maxPositions() + " tokens");
+            }
+            RewardModel reward = rm == null ? null : new RewardModel(rm, 0);
+            if (!json) {
+                header(out, lm, rm);
+            }
+            for (int n : sizes) {
+                ObjectNode row = measure(lm, reward, n);
+                out.println(json ? Json.line(row) : describe(row));
+                out.flush();
+            }
+        }
+        return Main.EXIT_OK;
+    }
+
+    private void header(PrintWriter out, TransformerModel lm, TransformerModel rm) {
+        out.println("machine      " + Runtime.getRuntime().availableProcessors() + " cores, " + cpuModel());
+        out.println("jvm          Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")");
+        out.println("threads      " + Parallel.threads());
+        out.println("matmul       " + lm.matmulBackend().name() + ", " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED
+                .vectorBitSize() + "-bit vectors");
+        out.println("model        " + model + " (" + lm.config().architecture() + ", matmul parameters "
+                + Units.count(lm.matmulParameters()) + ", KV " + lm.config().kvBytesPerToken() + " bytes/token)");
+        if (rm != null) {
+            out.println("reward model " + rewardModel + " (" + rm.config().architecture() + ", KV "
+                    + rm.config().kvBytesPerToken() + " bytes/token)");
+        }
+        out.println("workload     prompt " + promptLength + " tokens, " + newTokens + " decode steps, top-k 50, "
+                + "median of " + runs + " runs after a warm-up" + (Profile.ENABLED ? "" : " (region timers off)"));
+    }
+
+    static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: fall through
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private ObjectNode measure(TransformerModel lm, RewardModel reward, int n) {
+        int[] prompt = randomTokens(new SplittableRandom(seed), promptLength, lm.config().vocabSize(), null);
+        List<Result> results = new ArrayList<>();
+        // Warm-up (not counted): a smaller run of the same code paths, so the JIT has compiled them.
+        if (skipDecode) {
+            prefillOnly(lm, prompt);
+        } else {
+            decodeRun(lm, prompt, Math.min(n, 16), Math.min(newTokens, 8));
+        }
+        if (reward != null) {
+            scoreRun(reward, Math.min(n, 2));
+        }
+        for (int r = 0; r < runs; r++) {
+            Result res = skipDecode ? prefillOnly(lm, prompt) : decodeRun(lm, prompt, n, newTokens);
+            if (reward != null) {
+                res.scoreSeconds = scoreRun(reward, n);
+            }
+            results.add(res);
+        }
+        long matmulParams = lm.matmulParameters();
+        ObjectNode row = Json.object();
+        row.put("n", n);
+        row.put("prefill_tokens_per_s", round(promptLength / median(results, x -> x.prefillSeconds)));
+        if (!skipDecode) {
+            double decode = median(results, x -> x.decodeSeconds);
+            double tokens = (double) n * newTokens;
+            row.put("decode_tokens_per_s", round(tokens / decode));
+            if (reward != null) {
+                row.put("score_tokens_per_s", round((double) n * (promptLength + newTokens)
+                        / median(results, x -> x.scoreSeconds)));
+            }
+            row.put("decode_gflops", round(2.0 * matmulParams * tokens / decode / 1e9));
+            row.put("kv_bytes", results.get(0).kvBytes);
+            row.put("kv_bytes_per_token", lm.config().kvBytesPerToken());
+            if (Profile.ENABLED) {
+                double matmul = median(results, x -> x.matmulSeconds);
+                row.put("matmul_gflops", round(2.0 * matmulParams * tokens / matmul / 1e9));
+                row.put("matmul_share", share(median(results, x -> x.matmulSeconds / x.decodeSeconds)));
+                row.put("attention_share", share(median(results, x -> x.attentionSeconds / x.decodeSeconds)));
+                row.put("sampling_share", share(median(results, x -> x.samplingSeconds / x.decodeSeconds)));
+            }
+        } else if (reward != null) {
+            row.put("score_tokens_per_s", round((double) n * (promptLength + newTokens)
+                    / median(results, x -> x.scoreSeconds)));
+        }
+        row.put("threads", Parallel.threads());
+        row.put("prompt_len", promptLength);
+        row.put("new_tokens", newTokens);
+        row.put("runs", runs);
+        return row;
+    }
+
+    private Result prefillOnly(TransformerModel lm, int[] prompt) {
+        KvCache cache = lm.newCache();
+        DecodeBatch batch = new DecodeBatch(lm, cache, SamplingParams.sample(1.0, 50, 1.0), StopTokens.NONE, seed, 1);
+        Result res = new Result();
+        long t0 = System.nanoTime();
+        batch.prefill(prompt);
+        res.prefillSeconds = (System.nanoTime() - t0) / 1e9;
+        return res;
+    }
+
+    private Result decodeRun(TransformerModel lm, int[] prompt, int n, int newTokens) {
+        KvCache cache = lm.newCache();
+        // maxNewTokens = newTokens + 1: the first token comes from the prompt's logits, then newTokens batched steps
+        // each feed n tokens through the model (the last step's sampled token is the (newTokens+1)-th).
+        DecodeBatch batch = new DecodeBatch(lm, cache, SamplingParams.sample(1.0, 50, 1.0), StopTokens.NONE, seed,
+                newTokens + 1);
+        Result res = new Result();
+        long t0 = System.nanoTime();
+        batch.prefill(prompt);
+        long t1 = System.nanoTime();
+        res.prefillSeconds = (t1 - t0) / 1e9;
+        List<SequenceState> running = new ArrayList<>(batch.fork(0, n));
+        batch.releasePrompt();
+        Profile.reset();
+        long t2 = System.nanoTime();
+        for (int step = 0; step < newTokens && !running.isEmpty(); step++) {
+            if (step == newTokens - 1) {
+                // Sequences release their KV as they finish, so read the cache just before the last step fills it.
+                res.kvBytes = cache.bytesInUse() + batch.bytesForNextStep(running);
+            }
+            batch.step(running);
+            running.removeIf(SequenceState::finished);
+        }
+        res.decodeSeconds = (System.nanoTime() - t2) / 1e9;
+        res.matmulSeconds = (Profile.nanos(Profile.MATMUL) + Profile.nanos(Profile.HEAD)) / 1e9;
+        res.attentionSeconds = Profile.nanos(Profile.ATTENTION) / 1e9;
+        res.samplingSeconds = Profile.nanos(Profile.SAMPLING) / 1e9;
+        return res;
+    }
+
+    private double scoreRun(RewardModel reward, int n) {
+        int length = promptLength + newTokens;
+        TransformerModel rm = reward.model();
+        if (length > rm.config().maxPositions()) {
+            throw new BadInputException("scoring needs " + length + " tokens; the reward model's context window is "
+                    + rm.config().maxPositions());
+        }
+        SplittableRandom random = new SplittableRandom(seed + 1);
+        List<int[]> sequences = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            sequences.add(randomTokens(random, length, rm.config().vocabSize(), reward.padTokenId()));
+        }
+        // One forward per group whose KV fits SCORE_KV_BYTES: the same work as one call (tokens run in chunks of 256
+        // either way), without holding every sequence's KV at once.
+        long perSequence = (long) length * rm.config().kvBytesPerToken();
+        int group = (int) Math.max(1, Math.min(n, SCORE_KV_BYTES / perSequence));
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i += group) {
+            reward.score(sequences.subList(i, Math.min(n, i + group)));
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static int[] randomTokens(SplittableRandom random, int length, int vocab, Integer avoid) {
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            int t;
+            do {
+                t = random.nextInt(vocab);
+            } while (avoid != null && t == avoid);
+            tokens[i] = t;
+        }
+        return tokens;
+    }
+
+    private static double median(List<Result> results, java.util.function.ToDoubleFunction<Result> f) {
+        double[] v = results.stream().mapToDouble(f).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    private static double share(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private String describe(ObjectNode row) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "n=%-4d prefill %9.1f tok/s",
+                row.get("n").asInt(), row.get("prefill_tokens_per_s").asDouble()));
+        if (row.has("decode_tokens_per_s")) {
+            b.append(String.format(Locale.ROOT, "  decode %9.1f tok/s  %6.1f GFLOP/s", row.get("decode_tokens_per_s")
+                    .asDouble(), row.get("decode_gflops").asDouble()));
+        }
+        if (row.has("score_tokens_per_s")) {
+            b.append(String.format(Locale.ROOT, "  score %9.1f tok/s", row.get("score_tokens_per_s").asDouble()));
+        }
+        if (row.has("kv_bytes")) {
+            b.append("  KV ").append(Units.bytes(row.get("kv_bytes").asLong()));
+        }
+        if (row.has("attention_share")) {
+            b.append(String.format(Locale.ROOT, "  matmul %.1f GFLOP/s (%.0f%% of step), attention %.1f%%, "
+                            + "sampling %.1f%%", row.get("matmul_gflops").asDouble(),
+                    100 * row.get("matmul_share").asDouble(), 100 * row.get("attention_share").asDouble(),
+                    100 * row.get("sampling_share").asDouble()));
+        }
+        return b.toString();
+    }
+
+    private static final class Result {
+        double prefillSeconds;
+        double decodeSeconds;
+        double scoreSeconds;
+        double matmulSeconds;
+        double attentionSeconds;
+        double samplingSeconds;
+        long kvBytes;
+    }
+}
