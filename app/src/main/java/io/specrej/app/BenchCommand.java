@@ -93,12 +93,21 @@ final class BenchCommand implements Callable<Integer> {
             throw new BadInputException("--prompt-len, --new-tokens and --runs must be at least 1, got "
                     + promptLength + ", " + newTokens + ", " + runs);
         }
+        if (threads != null && threads < 1) {
+            throw new BadInputException("--threads must be at least 1, got " + threads);
+        }
+        int previousThreads = Parallel.threads();
         if (threads != null) {
-            if (threads < 1) {
-                throw new BadInputException("--threads must be at least 1, got " + threads);
-            }
             Parallel.setThreads(threads);
         }
+        try {
+            return measureAll();
+        } finally {
+            Parallel.setThreads(previousThreads); // in-process callers (tests) keep their setting
+        }
+    }
+
+    private int measureAll() {
         // Region timers (attention share); a no-op if the engine's Profile class was initialised without them.
         if (System.getProperty("specrej.profile") == null) {
             System.setProperty("specrej.profile", "true");

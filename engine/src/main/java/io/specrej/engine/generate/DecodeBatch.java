@@ -5,6 +5,7 @@ import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.sample.Sampler;
 import io.specrej.engine.sample.SamplingParams;
 import io.specrej.engine.tensor.Parallel;
+import io.specrej.engine.tensor.Profile;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -125,6 +126,7 @@ public final class DecodeBatch {
         List<SequenceState> active = activeOf(running, n);
         float[] logits = model.forwardLast(cache, ids, offsets, n, tokens);
         int vocab = model.outputWidth();
+        long t0 = Profile.start();
         Parallel.forRange(n, (start, end) -> {
             Sampler sampler = samplers.get();
             for (int i = start; i < end; i++) {
@@ -135,6 +137,7 @@ public final class DecodeBatch {
                 }
             }
         });
+        Profile.stop(Profile.SAMPLING, t0);
         for (SequenceState s : active) {
             settle(s);
         }

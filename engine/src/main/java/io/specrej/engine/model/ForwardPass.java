@@ -6,6 +6,7 @@ import io.specrej.engine.tensor.Activations;
 import io.specrej.engine.tensor.MatmulBackend;
 import io.specrej.engine.tensor.Norms;
 import io.specrej.engine.tensor.Parallel;
+import io.specrej.engine.tensor.Profile;
 import io.specrej.engine.tensor.VectorOps;
 import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.tensor.WeightRows;
@@ -159,7 +160,9 @@ final class ForwardPass {
             normRows(x, n, lw.attentionNormWeight(), lw.attentionNormBias(), h);
             projectQkv(lw, n);
             positionAndStore(cache, lw, layer, n);
+            long t0 = Profile.start();
             attention.run(layer, n, q, chunkSequence, chunkPositions, sequencePages, attended);
+            Profile.stop(Profile.ATTENTION, t0);
             linear(attended, n, lw.o(), lw.oBias(), projected);
             addRows(projected, x, n * hidden);
             normRows(x, n, lw.mlpNormWeight(), lw.mlpNormBias(), h);
@@ -270,6 +273,7 @@ final class ForwardPass {
         }
         normRows(headInput, rows, w.finalNormWeight(), w.finalNormBias(), headInput);
         WeightMatrix head = c.head() == Head.CAUSAL_LM ? w.lmHead() : w.score();
+        long t0 = Profile.start();
         if (first == 0) {
             matmul.multiply(headInput, rows, head, output);
         } else {
@@ -277,6 +281,7 @@ final class ForwardPass {
             matmul.multiply(headInput, rows, head, headOutput);
             System.arraycopy(headOutput, 0, output, first * width, rows * width);
         }
+        Profile.stop(Profile.HEAD, t0);
         return outputRow + rows;
     }
 
@@ -294,10 +299,12 @@ final class ForwardPass {
     }
 
     private void linear(float[] in, int n, WeightMatrix weight, float[] bias, float[] out) {
+        long t0 = Profile.start();
         matmul.multiply(in, n, weight, out);
         if (bias != null) {
             VectorOps.addBiasRows(out, n, bias);
         }
+        Profile.stop(Profile.MATMUL, t0);
     }
 
     private static void addRows(float[] from, float[] to, int n) {

@@ -111,6 +111,25 @@ public final class TransformerModel implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Elements of every weight matrix a token's forward pass multiplies by: all linear layers of the blocks plus the
+     * head (lm_head, or the score head of a classifier). Embedding lookups and norms are not counted. A forward over
+     * one token costs about {@code 2 *} this many floating-point operations outside attention.
+     */
+    public long matmulParameters() {
+        long n = 0;
+        for (LayerWeights lw : weights.layers()) {
+            for (WeightMatrix m : new WeightMatrix[] {lw.q(), lw.k(), lw.v(), lw.qkv(), lw.o(), lw.gate(), lw.up(),
+                    lw.down()}) {
+                if (m != null) {
+                    n += (long) m.rows() * m.cols();
+                }
+            }
+        }
+        WeightMatrix head = config.head() == Head.CAUSAL_LM ? weights.lmHead() : weights.score();
+        return n + (long) head.rows() * head.cols();
+    }
+
     /** The weight matrix the causal-LM head multiplies by (the embedding when tied), for inspection. */
     WeightMatrix lmHead() {
         return weights.lmHead();

@@ -1,0 +1,46 @@
+package io.specrej.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class BenchCommandTest {
+    @Test
+    void jsonIsOneObjectPerBatchSizeWithTheDocumentedKeys() throws Exception {
+        Cli.Result r = Cli.run("bench", "--model", TestData.fixture("qwen2"), "--reward-model",
+                TestData.fixture("qwen2-rm"), "--n", "1,3", "--prompt-len", "5", "--new-tokens", "3", "--runs", "1",
+                "--threads", "1", "--json");
+        assertEquals(0, r.code(), r.toString());
+        List<String> lines = r.outLines();
+        assertEquals(2, lines.size(), r.toString());
+        for (int i = 0; i < 2; i++) {
+            JsonNode row = TestData.JSON.readTree(lines.get(i));
+            assertEquals(i == 0 ? 1 : 3, row.get("n").asInt());
+            Set<String> keys = new TreeSet<>();
+            row.fieldNames().forEachRemaining(keys::add);
+            assertTrue(keys.containsAll(Set.of("n", "prefill_tokens_per_s", "decode_tokens_per_s",
+                    "score_tokens_per_s", "decode_gflops", "kv_bytes")), keys.toString());
+            assertTrue(row.get("decode_tokens_per_s").asDouble() > 0);
+            assertTrue(row.get("kv_bytes").asLong() > 0);
+        }
+    }
+
+    @Test
+    void textModePrintsTheMachineHeader() {
+        Cli.Result r = Cli.run("bench", "--model", TestData.fixture("qwen2"), "--n", "2", "--prompt-len", "4",
+                "--new-tokens", "2", "--runs", "1");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("machine") && r.out().contains("jvm") && r.out().contains("n=2"), r.out());
+    }
+
+    @Test
+    void badBatchSizeIsAUsageError() {
+        Cli.Result r = Cli.run("bench", "--model", TestData.fixture("qwen2"), "--n", "0");
+        assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.toString());
+    }
+}
