@@ -91,11 +91,13 @@ final class CompareCommand implements Callable<Integer> {
         RunRecord first = run.values().iterator().next();
         StrategyName strategy = first.strategy();
         Integer n = first.params().path("n").isIntegralNumber() ? first.params().get("n").asInt() : null;
-        Integer shownN = n != null ? n : Integer.valueOf(first.initialBatch());
+        // Without --n, Speculative Rejection sized each prompt's initial batch from the budget: show the mean.
+        Integer shownN = n != null ? n : Integer.valueOf((int) Math.round(
+                run.values().stream().mapToInt(RunRecord::initialBatch).average().orElse(0)));
         Double alpha = strategy == StrategyName.SPECREJ && first.params().path("alpha").isNumber()
                 ? first.params().get("alpha").asDouble() : null;
         String name = file.file.getFileName().toString();
-        String label = name + suffix + " [" + strategy.cliName + " N=" + shownN
+        String label = name + suffix + " [" + strategy.cliName + (n != null ? " N=" : " mean N0=") + shownN
                 + (alpha == null ? "" : " alpha=" + alpha) + "]";
         return new Row(file.file, label, strategy, shownN, alpha, ImprovementScore.of(base, run, common));
     }
