@@ -138,17 +138,6 @@ public final class KvCache {
         return sequence(id).length;
     }
 
-    /** Number of live sequences. */
-    public int sequenceCount() {
-        int n = 0;
-        for (int i = 0; i < nextId; i++) {
-            if (sequences[i] != null) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /**
      * Exact bytes that appending {@code tokens[i]} tokens to each sequence {@code ids[i]} (i below {@code count}) would
      * add to {@link #bytesInUse()}: new pages, plus copies of shared partly filled pages that would be written. Of k

@@ -7,15 +7,7 @@ public final class Activations {
     private Activations() {
     }
 
-    /** gate[i] = silu(gate[i]) * up[i], the gated MLP of the Llama family (in place in gate). */
-    public static void siluMul(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
-        }
-    }
-
-    /** The same over a [rows][width] block, rows split across threads. */
+    /** gate = silu(gate) * up over a [rows][width] block (the Llama family's gated MLP), rows split across threads. */
     public static void siluMulRows(float[] gate, float[] up, int rows, int width) {
         Parallel.forRange(rows, (start, end) -> {
             for (int i = start * width, stop = end * width; i < stop; i++) {

@@ -57,18 +57,6 @@ public final class VectorOps {
         }
     }
 
-    /** x[off+i] *= alpha. */
-    public static void scale(float[] x, int off, int n, float alpha) {
-        int i = 0;
-        int bound = S.loopBound(n);
-        for (; i < bound; i += S.length()) {
-            FloatVector.fromArray(S, x, off + i).mul(alpha).intoArray(x, off + i);
-        }
-        for (; i < n; i++) {
-            x[off + i] *= alpha;
-        }
-    }
-
     /** Adds {@code bias} to each of {@code rows} rows of width bias.length in x. */
     public static void addBiasRows(float[] x, int rows, float[] bias) {
         int n = bias.length;

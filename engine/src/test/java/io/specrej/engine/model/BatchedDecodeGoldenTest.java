@@ -47,18 +47,9 @@ class BatchedDecodeGoldenTest {
         int n = prompts.length;
         KvCache cache = model.newCache();
         int[] ids = new int[n];
-        int[] offsets = new int[n + 1];
-        for (int i = 0; i < n; i++) {
-            ids[i] = cache.newSequence();
-            offsets[i + 1] = offsets[i] + prompts[i].length;
-        }
-        int[] tokens = new int[offsets[n]];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(prompts[i], 0, tokens, offsets[i], prompts[i].length);
-        }
         int[][] out = new int[n][steps];
         int vocab = model.outputWidth();
-        float[] logits = model.forwardLast(cache, ids, offsets, n, tokens);
+        float[] logits = prefillTogether(model, cache, prompts, ids);
         int[] stepOffsets = new int[n + 1];
         int[] next = new int[n];
         for (int s = 0; s < steps; s++) {
@@ -72,6 +63,21 @@ class BatchedDecodeGoldenTest {
             }
         }
         return out;
+    }
+
+    /** All prompts as new sequences (ids written to {@code ids}) in one forward; returns each one's last logits. */
+    static float[] prefillTogether(TransformerModel model, KvCache cache, int[][] prompts, int[] ids) {
+        int n = prompts.length;
+        int[] offsets = new int[n + 1];
+        for (int i = 0; i < n; i++) {
+            ids[i] = cache.newSequence();
+            offsets[i + 1] = offsets[i] + prompts[i].length;
+        }
+        int[] tokens = new int[offsets[n]];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(prompts[i], 0, tokens, offsets[i], prompts[i].length);
+        }
+        return model.forwardLast(cache, ids, offsets, n, tokens);
     }
 
     @ParameterizedTest
@@ -96,18 +102,7 @@ class BatchedDecodeGoldenTest {
                 int saved = Parallel.threads();
                 Parallel.setThreads(threads);
                 try {
-                    KvCache cache = model.newCache();
-                    int[] ids = new int[n];
-                    int[] offsets = new int[n + 1];
-                    for (int i = 0; i < n; i++) {
-                        ids[i] = cache.newSequence();
-                        offsets[i + 1] = offsets[i] + prompts[i].length;
-                    }
-                    int[] tokens = new int[offsets[n]];
-                    for (int i = 0; i < n; i++) {
-                        System.arraycopy(prompts[i], 0, tokens, offsets[i], prompts[i].length);
-                    }
-                    float[] together = model.forwardLast(cache, ids, offsets, n, tokens);
+                    float[] together = prefillTogether(model, model.newCache(), prompts, new int[n]);
                     for (int i = 0; i < n; i++) {
                         assertArrayEquals(alone[i], Arrays.copyOfRange(together, i * vocab, (i + 1) * vocab),
                                 name + " row " + i + " with " + threads + " threads");
