@@ -18,4 +18,19 @@ public interface MatmulBackend {
 
     /** A short name for logs and benchmarks ("vector-api", "onednn"). */
     String name();
+
+    /** The argument checks every implementation makes before touching memory. */
+    static void checkArguments(float[] input, int rows, WeightMatrix weight, float[] output) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows must be >= 0, got " + rows);
+        }
+        if (input.length < (long) rows * weight.cols()) {
+            throw new IllegalArgumentException(weight.name() + ": input holds " + input.length + " floats, need "
+                    + rows + " x " + weight.cols());
+        }
+        if (output.length < (long) rows * weight.rows()) {
+            throw new IllegalArgumentException(weight.name() + ": output holds " + output.length + " floats, need "
+                    + rows + " x " + weight.rows());
+        }
+    }
 }

@@ -1,14 +1,90 @@
 package io.specrej.engine.tensor;
 
-/** Chooses the matrix-multiply backend the engine uses. */
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.tensor.onednn.OneDnnMatmul;
+import java.util.Locale;
+
+/**
+ * Chooses the matrix-multiply backend models are loaded with: {@code vector} (the portable Vector API kernels),
+ * {@code onednn} (oneDNN for BF16 weights, the Vector API for the rest) or {@code auto} (the default: oneDNN where it
+ * loads and the CPU has bf16 dot-product instructions, else the Vector API). The choice comes from
+ * {@link #setDefault} (the CLI's {@code --matmul}) or the system property {@code specrej.matmul}.
+ */
 public final class MatmulBackends {
     private static final MatmulBackend VECTOR = new VectorMatmul();
+    private static volatile MatmulBackend configured;
+    private static volatile String autoNote = "";
 
     private MatmulBackends() {
     }
 
-    /** The portable Vector API backend: always available, held to the goldens. */
+    /** The backend chosen by {@link #setDefault} or {@code -Dspecrej.matmul} (default {@code auto}). */
     public static MatmulBackend defaultBackend() {
+        MatmulBackend backend = configured;
+        if (backend == null) {
+            synchronized (MatmulBackends.class) {
+                if (configured == null) {
+                    configured = select(System.getProperty("specrej.matmul", "auto"));
+                }
+                backend = configured;
+            }
+        }
+        return backend;
+    }
+
+    /** Sets the backend later model loads use; see {@link #select}. */
+    public static void setDefault(String choice) {
+        MatmulBackend backend = select(choice);
+        synchronized (MatmulBackends.class) {
+            configured = backend;
+        }
+    }
+
+    /** The portable Vector API backend: always available, bit-identical for every batch size and thread count. */
+    public static MatmulBackend vector() {
+        return VECTOR;
+    }
+
+    /**
+     * The backend for {@code auto}, {@code vector} or {@code onednn}.
+     *
+     * @throws BadInputException for an unknown name, or {@code onednn} where it cannot be loaded (with the reason)
+     */
+    public static MatmulBackend select(String choice) {
+        String name = choice == null ? "auto" : choice.trim().toLowerCase(Locale.ROOT);
+        switch (name) {
+            case "vector", "vector-api":
+                return VECTOR;
+            case "onednn":
+                try {
+                    return OneDnnMatmul.instance(VECTOR);
+                } catch (IllegalStateException e) {
+                    throw new BadInputException("--matmul onednn: " + e.getMessage());
+                }
+            case "auto":
+                return auto();
+            default:
+                throw new BadInputException("unknown matmul backend '" + choice
+                        + "' (expected auto, vector or onednn)");
+        }
+    }
+
+    /** Why {@code auto} chose what it chose, for {@code bench} and {@code inspect}; empty before the first choice. */
+    public static String autoNote() {
+        return autoNote;
+    }
+
+    private static MatmulBackend auto() {
+        try {
+            OneDnnMatmul onednn = OneDnnMatmul.instance(VECTOR);
+            if (onednn.hasNativeBf16()) {
+                autoNote = "auto: oneDNN for bf16 weights (the CPU has bf16 dot-product instructions)";
+                return onednn;
+            }
+            autoNote = "auto: Vector API (this CPU has no bf16 dot-product instructions for oneDNN)";
+        } catch (IllegalStateException e) {
+            autoNote = "auto: Vector API (" + e.getMessage() + ")";
+        }
         return VECTOR;
     }
 }

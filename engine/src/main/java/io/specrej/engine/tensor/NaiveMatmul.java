@@ -9,7 +9,7 @@ public final class NaiveMatmul implements MatmulBackend {
     public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
         int n = weight.rows();
         int k = weight.cols();
-        VectorMatmul.checkArgs(input, rows, weight, output);
+        MatmulBackend.checkArguments(input, rows, weight, output);
         for (int j = 0; j < n; j++) {
             for (int r = 0; r < rows; r++) {
                 double sum = 0;

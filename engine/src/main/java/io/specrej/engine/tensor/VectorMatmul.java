@@ -39,7 +39,7 @@ public final class VectorMatmul implements MatmulBackend {
 
     @Override
     public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
-        checkArgs(input, rows, weight, output);
+        MatmulBackend.checkArguments(input, rows, weight, output);
         int n = weight.rows();
         if (rows == 0 || n == 0) {
             return;
@@ -58,22 +58,6 @@ public final class VectorMatmul implements MatmulBackend {
     @Override
     public String name() {
         return "vector-api";
-    }
-
-    static void checkArgs(float[] input, int rows, WeightMatrix weight, float[] output) {
-        if (rows < 0) {
-            throw new IllegalArgumentException("rows must be >= 0, got " + rows);
-        }
-        long in = (long) rows * weight.cols();
-        long out = (long) rows * weight.rows();
-        if (input.length < in) {
-            throw new IllegalArgumentException(weight.name() + ": input holds " + input.length + " floats, need "
-                    + rows + " x " + weight.cols());
-        }
-        if (output.length < out) {
-            throw new IllegalArgumentException(weight.name() + ": output holds " + output.length + " floats, need "
-                    + rows + " x " + weight.rows());
-        }
     }
 
     /** Rows of a weight per cache block: a multiple of 4, at least 4. */

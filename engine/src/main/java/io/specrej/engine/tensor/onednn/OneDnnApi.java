@@ -1,0 +1,212 @@
+package io.specrej.engine.tensor.onednn;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The slice of oneDNN's C API (dnnl.h, version 3.6) the matmul backend needs, bound with FFM: one CPU engine, one
+ * in-order stream, 2-D memory descriptors with explicit strides, matmul primitives, memory objects whose data
+ * handle is swapped per call. Every status is checked; a failure becomes an {@link IllegalStateException} naming the
+ * call and the status.
+ */
+final class OneDnnApi {
+    // dnnl_common_types.h / dnnl_types.h
+    static final int DATA_BF16 = 2;
+    static final int DATA_F32 = 3;
+    static final int ARG_SRC = 1;
+    static final int ARG_DST = 17;
+    static final int ARG_WEIGHTS = 33;
+    private static final int ENGINE_CPU = 1;
+    private static final int STREAM_IN_ORDER = 1;
+    private static final int QUERY_IMPL_INFO_STR = 8;
+    private static final int MAX_NDIMS = 12;
+    /** Bytes of one {@code dnnl_exec_arg_t} ({@code int arg; dnnl_memory_t memory;}, padded). */
+    static final long EXEC_ARG_BYTES = 16;
+
+    private static final String[] STATUS = {"success", "out_of_memory", "invalid_arguments", "unimplemented",
+        "last_impl_reached", "runtime_error", "not_required", "invalid_graph", "invalid_graph_op", "invalid_shape",
+        "invalid_data_type"};
+
+    private final MethodHandle mdCreate;
+    private final MethodHandle mdDestroy;
+    private final MethodHandle matmulDesc;
+    private final MethodHandle pdQuery;
+    private final MethodHandle pdDestroy;
+    private final MethodHandle primitiveCreate;
+    private final MethodHandle memoryCreate;
+    private final MethodHandle setHandle;
+    private final MethodHandle execute;
+    private final MethodHandle streamWait;
+    private final MethodHandle ompSetThreads;
+    private final MethodHandle effectiveIsa;
+    private final MemorySegment engine;
+    private final MemorySegment stream;
+
+    OneDnnApi(OneDnnNatives.Loaded libs) {
+        SymbolLookup dnnl = libs.dnnl();
+        mdCreate = bind(dnnl, "dnnl_memory_desc_create_with_strides",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+        mdDestroy = bind(dnnl, "dnnl_memory_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        matmulDesc = bind(dnnl, "dnnl_matmul_primitive_desc_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        pdQuery = bind(dnnl, "dnnl_primitive_desc_query",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+        pdDestroy = bind(dnnl, "dnnl_primitive_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        primitiveCreate = bind(dnnl, "dnnl_primitive_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        memoryCreate = bind(dnnl, "dnnl_memory_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        setHandle = bind(dnnl, "dnnl_memory_set_data_handle", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        execute = bind(dnnl, "dnnl_primitive_execute",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
+        streamWait = bind(dnnl, "dnnl_stream_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        effectiveIsa = bind(dnnl, "dnnl_get_effective_cpu_isa", FunctionDescriptor.of(JAVA_INT));
+        ompSetThreads = bind(libs.openMp(), "omp_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
+        MethodHandle engineCreate = bind(dnnl, "dnnl_engine_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+        MethodHandle streamCreate = bind(dnnl, "dnnl_stream_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) engineCreate.invokeExact(out, ENGINE_CPU, 0L), "dnnl_engine_create");
+            engine = out.get(ADDRESS, 0);
+            check((int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER), "dnnl_stream_create");
+            stream = out.get(ADDRESS, 0);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static MethodHandle bind(SymbolLookup lib, String name, FunctionDescriptor descriptor) {
+        MemorySegment symbol = lib.find(name)
+                .orElseThrow(() -> new IllegalStateException("oneDNN library has no symbol " + name));
+        return Linker.nativeLinker().downcallHandle(symbol, descriptor);
+    }
+
+    static void check(int status, String call) {
+        if (status != 0) {
+            String name = status > 0 && status < STATUS.length ? STATUS[status] : "status " + status;
+            throw new IllegalStateException("oneDNN " + call + " failed: " + name);
+        }
+    }
+
+    /** The instruction set oneDNN dispatches to ({@code dnnl_cpu_isa_t} bits, e.g. 0xe7 = avx512_core_bf16). */
+    int effectiveIsa() {
+        try {
+            return (int) effectiveIsa.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** OpenMP threads for the calling thread's next parallel regions (an OpenMP per-thread setting). */
+    void setThreads(int threads) {
+        try {
+            ompSetThreads.invokeExact(threads);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A 2-D memory descriptor; the caller destroys it with {@link #destroyDesc}. */
+    MemorySegment desc(long rows, long cols, int dataType, long rowStride, long colStride) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dims = arena.allocate(JAVA_LONG, MAX_NDIMS);
+            MemorySegment strides = arena.allocate(JAVA_LONG, MAX_NDIMS);
+            dims.setAtIndex(JAVA_LONG, 0, rows);
+            dims.setAtIndex(JAVA_LONG, 1, cols);
+            strides.setAtIndex(JAVA_LONG, 0, rowStride);
+            strides.setAtIndex(JAVA_LONG, 1, colStride);
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) mdCreate.invokeExact(out, 2, dims, dataType, strides), "dnnl_memory_desc_create_with_strides");
+            return out.get(ADDRESS, 0);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    void destroyDesc(MemorySegment desc) {
+        try {
+            check((int) mdDestroy.invokeExact(desc), "dnnl_memory_desc_destroy");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A matmul primitive {@code dst = src · weights} and the name of the implementation oneDNN chose. */
+    record Primitive(MemorySegment handle, String implementation) {
+    }
+
+    Primitive matmul(MemorySegment src, MemorySegment weights, MemorySegment dst) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) matmulDesc.invokeExact(out, engine, src, weights, MemorySegment.NULL, dst,
+                    MemorySegment.NULL), "dnnl_matmul_primitive_desc_create");
+            MemorySegment pd = out.get(ADDRESS, 0);
+            try {
+                check((int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, out), "dnnl_primitive_desc_query");
+                String impl = out.get(ADDRESS, 0).reinterpret(256).getString(0);
+                check((int) primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
+                return new Primitive(out.get(ADDRESS, 0), impl);
+            } finally {
+                check((int) pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A memory object over {@code desc} (copied by oneDNN) whose data handle is set per call. */
+    MemorySegment memory(MemorySegment desc) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) memoryCreate.invokeExact(out, desc, engine, MemorySegment.NULL), "dnnl_memory_create");
+            return out.get(ADDRESS, 0);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    void setData(MemorySegment memory, MemorySegment data) {
+        try {
+            check((int) setHandle.invokeExact(memory, data), "dnnl_memory_set_data_handle");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Runs a primitive on {@code count} (argument id, memory) pairs and waits for it. */
+    void execute(MemorySegment primitive, MemorySegment args, int count) {
+        try {
+            check((int) execute.invokeExact(primitive, stream, count, args), "dnnl_primitive_execute");
+            check((int) streamWait.invokeExact(stream), "dnnl_stream_wait");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static IllegalStateException rethrow(Throwable t) {
+        return new IllegalStateException("oneDNN call failed: " + t, t);
+    }
+}

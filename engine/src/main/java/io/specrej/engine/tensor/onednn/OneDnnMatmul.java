@@ -1,0 +1,235 @@
+package io.specrej.engine.tensor.onednn;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.specrej.engine.tensor.DType;
+import io.specrej.engine.tensor.MatmulBackend;
+import io.specrej.engine.tensor.Parallel;
+import io.specrej.engine.tensor.WeightMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * BF16 weights multiplied by oneDNN's matmul (on AVX512-BF16 / AMX CPUs its kernels use the bf16 dot-product
+ * instructions, twice the multiply-adds per instruction of F32 FMAs); every other weight goes to the fallback.
+ *
+ * <p>Numerics: like PyTorch's bf16 linear layers, the activations are rounded to bf16 (round to nearest even), the
+ * products are exact and accumulate in F32. So results differ from the Vector API backend's (F32 activations) by
+ * about one bf16 rounding of the inputs, and match what transformers computes for a bf16 checkpoint more closely.
+ *
+ * <p>Batch invariance (the {@link MatmulBackend} contract). oneDNN chooses its blocking, and sometimes a split of
+ * the k-reduction over threads, from the problem shape, so a row's result could depend on how many rows are in the
+ * batch. This backend therefore only ever asks oneDNN for row counts that are multiples of {@value #ROW_QUANTUM}, up
+ * to {@value #MAX_ROWS} (smaller batches are padded, larger ones cut into pieces of {@value #MAX_ROWS}); on the
+ * machines measured (docs/PERFORMANCE.md) every such count reduces each output in the same order. Because that is a
+ * property of oneDNN's heuristics and not a promise, the first call of every (shape, row count) is checked: the
+ * first {@value #ROW_QUANTUM} rows are recomputed with the {@value #ROW_QUANTUM}-row primitive and compared bit for
+ * bit. A mismatch is reported once on stderr and by {@link #batchInvariant()}.
+ *
+ * <p>Calls are serialised (oneDNN already uses every engine thread for one multiply). Activations are copied into
+ * native scratch (bf16) and results out of it; for decode shapes that is a few percent of the multiply.
+ */
+public final class OneDnnMatmul implements MatmulBackend {
+    static final int ROW_QUANTUM = 16;
+    static final int MAX_ROWS = 256;
+
+    private static Object loaded;
+
+    private final OneDnnApi api;
+    private final MatmulBackend fallback;
+    private final Map<Long, Shape> shapes = new HashMap<>();
+    private final MemorySegment args = Arena.global().allocate(3 * OneDnnApi.EXEC_ARG_BYTES, 8);
+    private MemorySegment src = MemorySegment.NULL;
+    private MemorySegment dst = MemorySegment.NULL;
+    private MemorySegment check = MemorySegment.NULL;
+    private volatile boolean batchInvariant = true;
+
+    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback) {
+        this.api = api;
+        this.fallback = fallback;
+    }
+
+    /** The weights of one (k, n) shape share primitives; one per padded row count. */
+    private static final class Shape {
+        final int k;
+        final int n;
+        final MemorySegment weightMemory;
+        final Kernel[] kernels = new Kernel[MAX_ROWS / ROW_QUANTUM];
+
+        Shape(int k, int n, MemorySegment weightMemory) {
+            this.k = k;
+            this.n = n;
+            this.weightMemory = weightMemory;
+        }
+    }
+
+    private static final class Kernel {
+        final int rows;
+        final OneDnnApi.Primitive primitive;
+        final MemorySegment srcMemory;
+        final MemorySegment dstMemory;
+        boolean checked;
+
+        Kernel(int rows, OneDnnApi.Primitive primitive, MemorySegment srcMemory, MemorySegment dstMemory) {
+            this.rows = rows;
+            this.primitive = primitive;
+            this.srcMemory = srcMemory;
+            this.dstMemory = dstMemory;
+        }
+    }
+
+    /**
+     * The process-wide oneDNN backend, loading the libraries on first use.
+     *
+     * @throws IllegalStateException with the reason when oneDNN cannot be loaded here (kept for later calls)
+     */
+    public static synchronized OneDnnMatmul instance(MatmulBackend fallback) {
+        if (loaded == null) {
+            try {
+                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), fallback);
+            } catch (OneDnnNatives.UnavailableException | RuntimeException | LinkageError e) {
+                loaded = "oneDNN is not available: " + e.getMessage();
+            }
+        }
+        if (loaded instanceof OneDnnMatmul backend) {
+            return backend;
+        }
+        throw new IllegalStateException((String) loaded);
+    }
+
+    /**
+     * Whether oneDNN runs bf16 multiplies natively on this CPU (AVX512-BF16 or AMX). Without them it emulates bf16
+     * and is no faster than the Vector API kernels.
+     */
+    public boolean hasNativeBf16() {
+        int avx512Bf16 = 0xE7;
+        return (api.effectiveIsa() & avx512Bf16) == avx512Bf16;
+    }
+
+    /** False once a first-call check found a row count whose results differ from the 16-row primitive's. */
+    public boolean batchInvariant() {
+        return batchInvariant;
+    }
+
+    @Override
+    public String name() {
+        return "onednn";
+    }
+
+    @Override
+    public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
+        if (weight.dtype() != DType.BF16 || !weight.data().isNative()) {
+            fallback.multiply(input, rows, weight, output);
+            return;
+        }
+        MatmulBackend.checkArguments(input, rows, weight, output);
+        if (rows == 0 || weight.rows() == 0) {
+            return;
+        }
+        multiplyBf16(input, rows, weight, output);
+    }
+
+    private synchronized void multiplyBf16(float[] input, int rows, WeightMatrix weight, float[] output) {
+        int k = weight.cols();
+        int n = weight.rows();
+        Shape shape = shape(k, n);
+        api.setThreads(Parallel.threads());
+        ensureScratch(k, n, Math.min(MAX_ROWS, (rows + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM));
+        for (int first = 0; first < rows; first += MAX_ROWS) {
+            int count = Math.min(MAX_ROWS, rows - first);
+            int padded = (count + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM;
+            Bf16Narrowing.narrow(input, first * k, count * k, src, 0);
+            Kernel kernel = kernel(shape, padded);
+            run(kernel, shape, weight.data(), dst);
+            if (!kernel.checked) {
+                checkAgainstSmallest(shape, kernel, weight.data());
+            }
+            MemorySegment.copy(dst, JAVA_FLOAT, 0, output, first * n, count * n);
+        }
+    }
+
+    private void run(Kernel kernel, Shape shape, MemorySegment weights, MemorySegment out) {
+        api.setData(kernel.srcMemory, src);
+        api.setData(shape.weightMemory, weights);
+        api.setData(kernel.dstMemory, out);
+        setArg(0, OneDnnApi.ARG_SRC, kernel.srcMemory);
+        setArg(1, OneDnnApi.ARG_WEIGHTS, shape.weightMemory);
+        setArg(2, OneDnnApi.ARG_DST, kernel.dstMemory);
+        api.execute(kernel.primitive.handle(), args, 3);
+    }
+
+    private void setArg(int index, int argument, MemorySegment memory) {
+        long at = index * OneDnnApi.EXEC_ARG_BYTES;
+        args.set(JAVA_INT, at, argument);
+        args.set(ADDRESS, at + 8, memory);
+    }
+
+    /** Recomputes the first 16 rows with the 16-row primitive; their bits must match the bigger call's. */
+    private void checkAgainstSmallest(Shape shape, Kernel kernel, MemorySegment weights) {
+        kernel.checked = true;
+        if (kernel.rows == ROW_QUANTUM) {
+            return;
+        }
+        Kernel smallest = kernel(shape, ROW_QUANTUM);
+        run(smallest, shape, weights, check);
+        long bytes = (long) ROW_QUANTUM * shape.n * Float.BYTES;
+        if (MemorySegment.mismatch(dst, 0, bytes, check, 0, bytes) != -1) {
+            batchInvariant = false;
+            System.err.println("warning: oneDNN's kernel for a [" + kernel.rows + " x " + shape.k + "] x ["
+                    + shape.k + " x " + shape.n + "] multiply (" + kernel.primitive.implementation()
+                    + ") gives different bits than for 16 rows on this machine, so results can depend on the batch "
+                    + "size; use --matmul vector for batch-invariant results");
+        }
+    }
+
+    private Shape shape(int k, int n) {
+        return shapes.computeIfAbsent(((long) k << 32) | n, key -> {
+            MemorySegment desc = api.desc(k, n, OneDnnApi.DATA_BF16, 1, k);
+            try {
+                return new Shape(k, n, api.memory(desc));
+            } finally {
+                api.destroyDesc(desc);
+            }
+        });
+    }
+
+    private Kernel kernel(Shape shape, int rows) {
+        int slot = rows / ROW_QUANTUM - 1;
+        Kernel kernel = shape.kernels[slot];
+        if (kernel == null) {
+            MemorySegment srcDesc = api.desc(rows, shape.k, OneDnnApi.DATA_BF16, shape.k, 1);
+            MemorySegment weightDesc = api.desc(shape.k, shape.n, OneDnnApi.DATA_BF16, 1, shape.k);
+            MemorySegment dstDesc = api.desc(rows, shape.n, OneDnnApi.DATA_F32, shape.n, 1);
+            try {
+                kernel = new Kernel(rows, api.matmul(srcDesc, weightDesc, dstDesc), api.memory(srcDesc),
+                        api.memory(dstDesc));
+            } finally {
+                api.destroyDesc(srcDesc);
+                api.destroyDesc(weightDesc);
+                api.destroyDesc(dstDesc);
+            }
+            shape.kernels[slot] = kernel;
+        }
+        return kernel;
+    }
+
+    /** Grows the native scratch to hold {@code rows} rows of this shape; it never shrinks (reused every call). */
+    private void ensureScratch(int k, int n, int rows) {
+        long srcBytes = (long) rows * k * 2;
+        long dstBytes = (long) rows * n * Float.BYTES;
+        if (src.byteSize() < srcBytes) {
+            src = Arena.ofAuto().allocate(srcBytes, 64);
+        }
+        if (dst.byteSize() < dstBytes) {
+            dst = Arena.ofAuto().allocate(dstBytes, 64);
+        }
+        long checkBytes = (long) ROW_QUANTUM * n * Float.BYTES;
+        if (check.byteSize() < checkBytes) {
+            check = Arena.ofAuto().allocate(checkBytes, 64);
+        }
+    }
+}
