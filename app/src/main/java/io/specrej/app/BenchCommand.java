@@ -10,6 +10,7 @@ import io.specrej.engine.model.Head;
 import io.specrej.engine.model.RewardModel;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.sample.SamplingParams;
+import io.specrej.engine.tensor.MatmulBackends;
 import io.specrej.engine.tensor.Parallel;
 import io.specrej.engine.tensor.Profile;
 import java.io.IOException;
@@ -139,8 +140,10 @@ final class BenchCommand implements Callable<Integer> {
         out.println("machine      " + Runtime.getRuntime().availableProcessors() + " cores, " + cpuModel());
         out.println("jvm          Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")");
         out.println("threads      " + Parallel.threads());
-        out.println("matmul       " + lm.matmulBackend().name() + ", " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED
-                .vectorBitSize() + "-bit vectors");
+        out.println("matmul       " + lm.matmulBackend().name() + (lm.matmulBackend().name().equals("onednn")
+                ? " for bf16 weights, vector-api for others" : "") + ", " + jdk.incubator.vector.FloatVector
+                .SPECIES_PREFERRED.vectorBitSize() + "-bit vectors"
+                + (MatmulBackends.autoNote().isEmpty() ? "" : " [" + MatmulBackends.autoNote() + "]"));
         out.println("model        " + model + " (" + lm.config().architecture() + ", matmul parameters "
                 + Units.count(lm.matmulParameters()) + ", KV " + lm.config().kvBytesPerToken() + " bytes/token)");
         if (rm != null) {
@@ -210,6 +213,7 @@ final class BenchCommand implements Callable<Integer> {
                     / median(results, x -> x.scoreSeconds)));
         }
         row.put("threads", Parallel.threads());
+        row.put("matmul", lm.matmulBackend().name());
         row.put("prompt_len", promptLength);
         row.put("new_tokens", newTokens);
         row.put("runs", runs);

@@ -1,5 +1,7 @@
 package io.specrej.app;
 
+import io.specrej.engine.BadInputException;
+import io.specrej.engine.tensor.MatmulBackends;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +49,13 @@ public final class Main implements Callable<Integer> {
             description = "On errors, print the stack trace as well as the one-line message.")
     boolean verbose;
 
+    // Applied before the subcommand runs (see run()); INHERIT makes it valid after any subcommand.
+    @Option(names = "--matmul", scope = ScopeType.INHERIT, paramLabel = "BACKEND",
+            description = "Matrix-multiply backend: auto (default: oneDNN for bf16 weights where it loads and the CPU "
+                    + "has bf16 dot-product instructions, else the Vector API), vector (portable Java kernels, F32 "
+                    + "activations) or onednn. Also -Dspecrej.matmul.")
+    String matmul;
+
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
@@ -62,6 +71,21 @@ public final class Main implements Callable<Integer> {
         System.exit(code);
     }
 
+    /** Sets the matmul backend from the last --matmul on the command line (before any model is loaded). */
+    private static void applyMatmulChoice(CommandLine.ParseResult parseResult) {
+        String choice = null;
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            choice = p.matchedOptionValue("--matmul", choice);
+        }
+        if (choice != null) {
+            try {
+                MatmulBackends.setDefault(choice);
+            } catch (BadInputException e) {
+                throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
+            }
+        }
+    }
+
     /** Runs the command line in-process and returns the exit code (tests call this; it never calls System.exit). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         ErrorReporter reporter = new ErrorReporter(args);
@@ -71,6 +95,10 @@ public final class Main implements Callable<Integer> {
                     .setErr(err)
                     .setExecutionExceptionHandler(reporter)
                     .setParameterExceptionHandler(reporter);
+            cmd.setExecutionStrategy(parseResult -> {
+                applyMatmulChoice(parseResult);
+                return new CommandLine.RunLast().execute(parseResult);
+            });
             return cmd.execute(args);
         } catch (OutOfMemoryError e) {
             // picocli lets Errors through; the heap is mostly free again once the command's objects are unreachable.

@@ -7,6 +7,8 @@ import io.specrej.engine.tensor.MatmulBackends;
 import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.weights.CheckpointWeights;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A loaded checkpoint that runs batched forward passes over a {@link KvCache}.
@@ -118,16 +120,25 @@ public final class TransformerModel implements AutoCloseable {
      */
     public long matmulParameters() {
         long n = 0;
+        for (WeightMatrix m : matmulWeights()) {
+            n += (long) m.rows() * m.cols();
+        }
+        return n;
+    }
+
+    /** Every weight matrix the forward pass multiplies by (blocks, then the head). */
+    private List<WeightMatrix> matmulWeights() {
+        List<WeightMatrix> all = new ArrayList<>();
         for (LayerWeights lw : weights.layers()) {
             for (WeightMatrix m : new WeightMatrix[] {lw.q(), lw.k(), lw.v(), lw.qkv(), lw.o(), lw.gate(), lw.up(),
                     lw.down()}) {
                 if (m != null) {
-                    n += (long) m.rows() * m.cols();
+                    all.add(m);
                 }
             }
         }
-        WeightMatrix head = config.head() == Head.CAUSAL_LM ? weights.lmHead() : weights.score();
-        return n + (long) head.rows() * head.cols();
+        all.add(config.head() == Head.CAUSAL_LM ? weights.lmHead() : weights.score());
+        return all;
     }
 
     /** The weight matrix the causal-LM head multiplies by (the embedding when tied), for inspection. */
@@ -137,6 +148,9 @@ public final class TransformerModel implements AutoCloseable {
 
     @Override
     public void close() {
+        for (WeightMatrix m : matmulWeights()) {
+            matmul.release(m);
+        }
         checkpoint.close();
     }
 }

@@ -16,6 +16,13 @@ public interface MatmulBackend {
      */
     void multiply(float[] input, int rows, WeightMatrix weight, float[] output);
 
+    /**
+     * Drops whatever the backend keeps for this weight (oneDNN: its blocked copy). Called for every weight of a model
+     * when the model closes, before the checkpoint is unmapped.
+     */
+    default void release(WeightMatrix weight) {
+    }
+
     /** A short name for logs and benchmarks ("vector-api", "onednn"). */
     String name();
 

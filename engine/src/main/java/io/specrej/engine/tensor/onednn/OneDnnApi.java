@@ -24,9 +24,13 @@ final class OneDnnApi {
     static final int ARG_SRC = 1;
     static final int ARG_DST = 17;
     static final int ARG_WEIGHTS = 33;
+    static final int ARG_FROM = ARG_SRC;
+    static final int ARG_TO = ARG_DST;
     private static final int ENGINE_CPU = 1;
     private static final int STREAM_IN_ORDER = 1;
     private static final int QUERY_IMPL_INFO_STR = 8;
+    private static final int QUERY_WEIGHTS_MD = 131;
+    private static final int FORMAT_ANY = 1;
     private static final int MAX_NDIMS = 12;
     /** Bytes of one {@code dnnl_exec_arg_t} ({@code int arg; dnnl_memory_t memory;}, padded). */
     static final long EXEC_ARG_BYTES = 16;
@@ -43,6 +47,12 @@ final class OneDnnApi {
     private final MethodHandle primitiveCreate;
     private final MethodHandle memoryCreate;
     private final MethodHandle setHandle;
+    private final MethodHandle memoryDestroy;
+    private final MethodHandle mdCreateAny;
+    private final MethodHandle pdQueryMd;
+    private final MethodHandle reorderDesc;
+    private final MethodHandle mdClone;
+    private final MethodHandle mdSize;
     private final MethodHandle execute;
     private final MethodHandle streamWait;
     private final MethodHandle ompSetThreads;
@@ -64,6 +74,15 @@ final class OneDnnApi {
         memoryCreate = bind(dnnl, "dnnl_memory_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         setHandle = bind(dnnl, "dnnl_memory_set_data_handle", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        memoryDestroy = bind(dnnl, "dnnl_memory_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        mdCreateAny = bind(dnnl, "dnnl_memory_desc_create_with_tag",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        pdQueryMd = bind(dnnl, "dnnl_primitive_desc_query_md",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+        reorderDesc = bind(dnnl, "dnnl_reorder_primitive_desc_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        mdClone = bind(dnnl, "dnnl_memory_desc_clone", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        mdSize = bind(dnnl, "dnnl_memory_desc_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         execute = bind(dnnl, "dnnl_primitive_execute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
         streamWait = bind(dnnl, "dnnl_stream_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -146,8 +165,67 @@ final class OneDnnApi {
         }
     }
 
-    /** A matmul primitive {@code dst = src · weights} and the name of the implementation oneDNN chose. */
-    record Primitive(MemorySegment handle, String implementation) {
+    /**
+     * A matmul primitive {@code dst = src · weights}, the name of the implementation oneDNN chose, and (a clone the
+     * caller owns) the weights layout it expects, which is a blocked one when the weights were described with
+     * {@link #anyLayout}.
+     */
+    record Primitive(MemorySegment handle, String implementation, MemorySegment weightsDesc) {
+    }
+
+    /** A [rows][cols] descriptor that lets the primitive choose the layout (format tag {@code any}). */
+    MemorySegment anyLayout(long rows, long cols, int dataType) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dims = arena.allocate(JAVA_LONG, MAX_NDIMS);
+            dims.setAtIndex(JAVA_LONG, 0, rows);
+            dims.setAtIndex(JAVA_LONG, 1, cols);
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) mdCreateAny.invokeExact(out, 2, dims, dataType, FORMAT_ANY), "dnnl_memory_desc_create_with_tag");
+            return out.get(ADDRESS, 0);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Bytes a memory object of this descriptor holds. */
+    long size(MemorySegment desc) {
+        try {
+            return (long) mdSize.invokeExact(desc);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A reorder primitive copying memory of layout {@code from} into layout {@code to}. */
+    MemorySegment reorder(MemorySegment from, MemorySegment to) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) reorderDesc.invokeExact(out, from, engine, to, engine, MemorySegment.NULL),
+                    "dnnl_reorder_primitive_desc_create");
+            MemorySegment pd = out.get(ADDRESS, 0);
+            try {
+                check((int) primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
+                return out.get(ADDRESS, 0);
+            } finally {
+                check((int) pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    void destroyMemory(MemorySegment memory) {
+        try {
+            check((int) memoryDestroy.invokeExact(memory), "dnnl_memory_destroy");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     Primitive matmul(MemorySegment src, MemorySegment weights, MemorySegment dst) {
@@ -159,8 +237,11 @@ final class OneDnnApi {
             try {
                 check((int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, out), "dnnl_primitive_desc_query");
                 String impl = out.get(ADDRESS, 0).reinterpret(256).getString(0);
+                MemorySegment chosen = (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_WEIGHTS_MD, 0);
+                check((int) mdClone.invokeExact(out, chosen), "dnnl_memory_desc_clone");
+                MemorySegment weightsDesc = out.get(ADDRESS, 0);
                 check((int) primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
-                return new Primitive(out.get(ADDRESS, 0), impl);
+                return new Primitive(out.get(ADDRESS, 0), impl, weightsDesc);
             } finally {
                 check((int) pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
             }

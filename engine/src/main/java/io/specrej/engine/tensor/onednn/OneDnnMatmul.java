@@ -11,6 +11,7 @@ import io.specrej.engine.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
@@ -30,6 +31,12 @@ import java.util.Map;
  * first {@value #ROW_QUANTUM} rows are recomputed with the {@value #ROW_QUANTUM}-row primitive and compared bit for
  * bit. A mismatch is reported once on stderr and by {@link #batchInvariant()}.
  *
+ * <p>Weights: on first use each weight is copied once into the blocked layout oneDNN's kernels read (chosen by
+ * oneDNN for the 256-row problem and then used for every row count, so all row counts share one copy). Without
+ * this, every call re-blocks the weight on the fly, which costs more than the multiply itself at 16 rows. The
+ * copy is as big as the weight; the checkpoint's mapped pages are then dropped from memory ({@code unload}), so a
+ * model's resident memory stays about its file size. {@link #release} frees a copy when its model closes.
+ *
  * <p>Calls are serialised (oneDNN already uses every engine thread for one multiply). Activations are copied into
  * native scratch (bf16) and results out of it; for decode shapes that is a few percent of the multiply.
  */
@@ -42,6 +49,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     private final OneDnnApi api;
     private final MatmulBackend fallback;
     private final Map<Long, Shape> shapes = new HashMap<>();
+    private final Map<WeightMatrix, Packed> packed = new IdentityHashMap<>();
     private final MemorySegment args = Arena.global().allocate(3 * OneDnnApi.EXEC_ARG_BYTES, 8);
     private MemorySegment src = MemorySegment.NULL;
     private MemorySegment dst = MemorySegment.NULL;
@@ -53,18 +61,29 @@ public final class OneDnnMatmul implements MatmulBackend {
         this.fallback = fallback;
     }
 
-    /** The weights of one (k, n) shape share primitives; one per padded row count. */
+    /**
+     * The weights of one (k, n) shape share primitives, one per padded row count, and one blocked layout
+     * ({@code packedDesc}) with the reorder that produces it from the checkpoint's [n][k] rows.
+     */
     private static final class Shape {
         final int k;
         final int n;
-        final MemorySegment weightMemory;
+        final MemorySegment packedDesc;
+        final MemorySegment plainMemory;
+        final MemorySegment reorder;
         final Kernel[] kernels = new Kernel[MAX_ROWS / ROW_QUANTUM];
 
-        Shape(int k, int n, MemorySegment weightMemory) {
+        Shape(int k, int n, MemorySegment packedDesc, MemorySegment plainMemory, MemorySegment reorder) {
             this.k = k;
             this.n = n;
-            this.weightMemory = weightMemory;
+            this.packedDesc = packedDesc;
+            this.plainMemory = plainMemory;
+            this.reorder = reorder;
         }
+    }
+
+    /** A weight in its blocked layout: native memory of its own, freed by {@link #release}. */
+    private record Packed(Arena arena, MemorySegment memory) {
     }
 
     private static final class Kernel {
@@ -136,28 +155,28 @@ public final class OneDnnMatmul implements MatmulBackend {
     private synchronized void multiplyBf16(float[] input, int rows, WeightMatrix weight, float[] output) {
         int k = weight.cols();
         int n = weight.rows();
-        Shape shape = shape(k, n);
         api.setThreads(Parallel.threads());
+        Shape shape = shape(k, n);
+        MemorySegment weightMemory = packed(shape, weight);
         ensureScratch(k, n, Math.min(MAX_ROWS, (rows + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM));
         for (int first = 0; first < rows; first += MAX_ROWS) {
             int count = Math.min(MAX_ROWS, rows - first);
             int padded = (count + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM;
             Bf16Narrowing.narrow(input, first * k, count * k, src, 0);
             Kernel kernel = kernel(shape, padded);
-            run(kernel, shape, weight.data(), dst);
+            run(kernel, weightMemory, dst);
             if (!kernel.checked) {
-                checkAgainstSmallest(shape, kernel, weight.data());
+                checkAgainstSmallest(shape, kernel, weightMemory);
             }
             MemorySegment.copy(dst, JAVA_FLOAT, 0, output, first * n, count * n);
         }
     }
 
-    private void run(Kernel kernel, Shape shape, MemorySegment weights, MemorySegment out) {
+    private void run(Kernel kernel, MemorySegment weightMemory, MemorySegment out) {
         api.setData(kernel.srcMemory, src);
-        api.setData(shape.weightMemory, weights);
         api.setData(kernel.dstMemory, out);
         setArg(0, OneDnnApi.ARG_SRC, kernel.srcMemory);
-        setArg(1, OneDnnApi.ARG_WEIGHTS, shape.weightMemory);
+        setArg(1, OneDnnApi.ARG_WEIGHTS, weightMemory);
         setArg(2, OneDnnApi.ARG_DST, kernel.dstMemory);
         api.execute(kernel.primitive.handle(), args, 3);
     }
@@ -169,13 +188,13 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     /** Recomputes the first 16 rows with the 16-row primitive; their bits must match the bigger call's. */
-    private void checkAgainstSmallest(Shape shape, Kernel kernel, MemorySegment weights) {
+    private void checkAgainstSmallest(Shape shape, Kernel kernel, MemorySegment weightMemory) {
         kernel.checked = true;
         if (kernel.rows == ROW_QUANTUM) {
             return;
         }
         Kernel smallest = kernel(shape, ROW_QUANTUM);
-        run(smallest, shape, weights, check);
+        run(smallest, weightMemory, check);
         long bytes = (long) ROW_QUANTUM * shape.n * Float.BYTES;
         if (MemorySegment.mismatch(dst, 0, bytes, check, 0, bytes) != -1) {
             batchInvariant = false;
@@ -188,13 +207,63 @@ public final class OneDnnMatmul implements MatmulBackend {
 
     private Shape shape(int k, int n) {
         return shapes.computeIfAbsent(((long) k << 32) | n, key -> {
-            MemorySegment desc = api.desc(k, n, OneDnnApi.DATA_BF16, 1, k);
+            // Let oneDNN pick the weights layout for the largest problem; every row count then uses that layout.
+            MemorySegment srcDesc = api.desc(MAX_ROWS, k, OneDnnApi.DATA_BF16, k, 1);
+            MemorySegment anyDesc = api.anyLayout(k, n, OneDnnApi.DATA_BF16);
+            MemorySegment dstDesc = api.desc(MAX_ROWS, n, OneDnnApi.DATA_F32, n, 1);
+            MemorySegment plainDesc = api.desc(k, n, OneDnnApi.DATA_BF16, 1, k);
             try {
-                return new Shape(k, n, api.memory(desc));
+                OneDnnApi.Primitive largest = api.matmul(srcDesc, anyDesc, dstDesc);
+                Shape shape = new Shape(k, n, largest.weightsDesc(), api.memory(plainDesc),
+                        api.reorder(plainDesc, largest.weightsDesc()));
+                MemorySegment srcMemory = api.memory(srcDesc);
+                MemorySegment dstMemory = api.memory(dstDesc);
+                shape.kernels[MAX_ROWS / ROW_QUANTUM - 1] = new Kernel(MAX_ROWS, largest, srcMemory, dstMemory);
+                return shape;
             } finally {
-                api.destroyDesc(desc);
+                api.destroyDesc(srcDesc);
+                api.destroyDesc(anyDesc);
+                api.destroyDesc(dstDesc);
+                api.destroyDesc(plainDesc);
             }
         });
+    }
+
+    /** The weight's blocked copy, made on first use. */
+    private MemorySegment packed(Shape shape, WeightMatrix weight) {
+        Packed p = packed.get(weight);
+        if (p == null) {
+            Arena arena = Arena.ofShared();
+            try {
+                MemorySegment data = arena.allocate(api.size(shape.packedDesc), 64);
+                MemorySegment memory = api.memory(shape.packedDesc);
+                api.setData(memory, data);
+                api.setData(shape.plainMemory, weight.data());
+                setArg(0, OneDnnApi.ARG_FROM, shape.plainMemory);
+                setArg(1, OneDnnApi.ARG_TO, memory);
+                api.execute(shape.reorder, args, 2);
+                p = new Packed(arena, memory);
+            } catch (RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
+            packed.put(weight, p);
+            if (weight.data().isMapped()) {
+                // The copy is what we read from now on: let the kernel drop the file's pages from our memory.
+                weight.data().unload();
+            }
+        }
+        return p.memory();
+    }
+
+    /** Frees the blocked copy of a weight (its model is closing); a later multiply would make a new one. */
+    @Override
+    public synchronized void release(WeightMatrix weight) {
+        Packed p = packed.remove(weight);
+        if (p != null) {
+            api.destroyMemory(p.memory());
+            p.arena().close();
+        }
     }
 
     private Kernel kernel(Shape shape, int rows) {
@@ -202,14 +271,17 @@ public final class OneDnnMatmul implements MatmulBackend {
         Kernel kernel = shape.kernels[slot];
         if (kernel == null) {
             MemorySegment srcDesc = api.desc(rows, shape.k, OneDnnApi.DATA_BF16, shape.k, 1);
-            MemorySegment weightDesc = api.desc(shape.k, shape.n, OneDnnApi.DATA_BF16, 1, shape.k);
             MemorySegment dstDesc = api.desc(rows, shape.n, OneDnnApi.DATA_F32, shape.n, 1);
             try {
-                kernel = new Kernel(rows, api.matmul(srcDesc, weightDesc, dstDesc), api.memory(srcDesc),
-                        api.memory(dstDesc));
+                OneDnnApi.Primitive primitive = api.matmul(srcDesc, shape.packedDesc, dstDesc);
+                api.destroyDesc(primitive.weightsDesc());
+                kernel = new Kernel(rows, primitive, api.memory(srcDesc), api.memory(dstDesc));
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("oneDNN has no " + rows + "-row kernel for the blocked layout it "
+                        + "chose for " + shape.k + " x " + shape.n + " weights (" + e.getMessage()
+                        + "); use --matmul vector", e);
             } finally {
                 api.destroyDesc(srcDesc);
-                api.destroyDesc(weightDesc);
                 api.destroyDesc(dstDesc);
             }
             shape.kernels[slot] = kernel;
