@@ -1,6 +1,7 @@
 package io.specrej.engine.model;
 
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.tensor.Exp;
 import io.specrej.engine.tensor.Parallel;
 import io.specrej.engine.tensor.VectorOps;
 import jdk.incubator.vector.FloatVector;
@@ -87,13 +88,7 @@ final class CachedAttention {
         for (int r = 0; r < group; r++) {
             int qOffset = qBase + r * headDim;
             int s0 = r * span;
-            float max = scores[maxes + r];
-            float sum = 0f;
-            for (int j = 0; j < span; j++) {
-                float e = (float) Math.exp(scores[s0 + j] - max);
-                scores[s0 + j] = e;
-                sum += e;
-            }
+            float sum = Exp.expShiftedInPlace(scores, s0, span, scores[maxes + r]);
             float inv = 1f / sum;
             if (headDim % (4 * LANES) == 0) {
                 weightedValues(scores, s0, inv, first, position, pages, valueBase + kvOffset, out, qOffset);
