@@ -111,6 +111,25 @@ class OneDnnMatmulTest {
     }
 
     @Test
+    void theProcessWideBackendLeavesSmallWeightsToTheVectorKernelsAndTakesBigOnes() {
+        OneDnnAvailability.requireOneDnn();
+        OneDnnMatmul production = OneDnnMatmul.instance(MatmulBackends.vector());
+        MatmulBackend vector = MatmulBackends.vector();
+        WeightMatrix small = TestWeights.random(DType.BF16, 200, 896, 21, false); // 179,200 elements
+        WeightMatrix big = TestWeights.random(DType.BF16, 400, 896, 22, false); // 358,400 elements
+        float[] x = TestWeights.randomInput(3, 896, 23);
+        float[] viaProduction = new float[3 * 400];
+        float[] viaVector = new float[3 * 400];
+        production.multiply(x, 3, small, viaProduction);
+        vector.multiply(x, 3, small, viaVector);
+        assertArrayEquals(Arrays.copyOf(viaVector, 600), Arrays.copyOf(viaProduction, 600), "small weight");
+        production.multiply(x, 3, big, viaProduction);
+        vector.multiply(x, 3, big, viaVector);
+        assertTrue(!Arrays.equals(viaVector, viaProduction), "a big weight must go through oneDNN (bf16 inputs)");
+        production.release(big);
+    }
+
+    @Test
     void badArgumentsAreRejectedBeforeAnyNativeCall() {
         OneDnnMatmul onednn = OneDnnAvailability.requireOneDnn();
         WeightMatrix w = TestWeights.random(DType.BF16, 8, 16, 4, false);

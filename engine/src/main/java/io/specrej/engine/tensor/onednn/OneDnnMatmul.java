@@ -15,8 +15,9 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * BF16 weights multiplied by oneDNN's matmul (on AVX512-BF16 / AMX CPUs its kernels use the bf16 dot-product
- * instructions, twice the multiply-adds per instruction of F32 FMAs); every other weight goes to the fallback.
+ * BF16 weights of at least {@value #MIN_ELEMENTS} elements multiplied by oneDNN's matmul (on AVX512-BF16 / AMX CPUs
+ * its kernels use the bf16 dot-product instructions, twice the multiply-adds per instruction of F32 FMAs); every
+ * other weight goes to the fallback.
  *
  * <p>Numerics: like PyTorch's bf16 linear layers, the activations are rounded to bf16 (round to nearest even), the
  * products are exact and accumulate in F32. So results differ from the Vector API backend's (F32 activations) by
@@ -43,11 +44,18 @@ import java.util.Map;
 public final class OneDnnMatmul implements MatmulBackend {
     static final int ROW_QUANTUM = 16;
     static final int MAX_ROWS = 256;
+    /**
+     * Smaller weights stay with the fallback: a oneDNN call costs tens of microseconds besides the multiply (handles,
+     * an OpenMP fork and join, copies in and out), more than a 512 x 512 multiply takes. The choice depends only on
+     * the weight, never on the batch, so batch invariance is kept.
+     */
+    static final long MIN_ELEMENTS = Long.getLong("specrej.onednn.min-elements", 1L << 18);
 
     private static Object loaded;
 
     private final OneDnnApi api;
     private final MatmulBackend fallback;
+    private final long minElements;
     private final Map<Long, Shape> shapes = new HashMap<>();
     private final Map<WeightMatrix, Packed> packed = new IdentityHashMap<>();
     private final MemorySegment args = Arena.global().allocate(3 * OneDnnApi.EXEC_ARG_BYTES, 8);
@@ -56,9 +64,18 @@ public final class OneDnnMatmul implements MatmulBackend {
     private MemorySegment check = MemorySegment.NULL;
     private volatile boolean batchInvariant = true;
 
-    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback) {
+    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback, long minElements) {
         this.api = api;
         this.fallback = fallback;
+        this.minElements = minElements;
+    }
+
+    /**
+     * A backend over the same oneDNN library that sends weights of at least {@code minElements} elements to oneDNN
+     * (tests use 0 to run tiny fixture models through it). Its primitives and weight copies are its own.
+     */
+    public OneDnnMatmul withMinimumElements(long minElements) {
+        return new OneDnnMatmul(api, fallback, minElements);
     }
 
     /**
@@ -109,7 +126,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     public static synchronized OneDnnMatmul instance(MatmulBackend fallback) {
         if (loaded == null) {
             try {
-                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), fallback);
+                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), fallback, MIN_ELEMENTS);
             } catch (OneDnnNatives.UnavailableException | RuntimeException | LinkageError e) {
                 loaded = "oneDNN is not available: " + e.getMessage();
             }
@@ -141,7 +158,8 @@ public final class OneDnnMatmul implements MatmulBackend {
 
     @Override
     public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
-        if (weight.dtype() != DType.BF16 || !weight.data().isNative()) {
+        if (weight.dtype() != DType.BF16 || !weight.data().isNative()
+                || (long) weight.rows() * weight.cols() < minElements) {
             fallback.multiply(input, rows, weight, output);
             return;
         }
@@ -152,7 +170,13 @@ public final class OneDnnMatmul implements MatmulBackend {
         multiplyBf16(input, rows, weight, output);
     }
 
-    private synchronized void multiplyBf16(float[] input, int rows, WeightMatrix weight, float[] output) {
+    private void multiplyBf16(float[] input, int rows, WeightMatrix weight, float[] output) {
+        synchronized (api) { // every instance shares the library's one stream
+            multiplyLocked(input, rows, weight, output);
+        }
+    }
+
+    private void multiplyLocked(float[] input, int rows, WeightMatrix weight, float[] output) {
         int k = weight.cols();
         int n = weight.rows();
         api.setThreads(Parallel.threads());
@@ -258,11 +282,13 @@ public final class OneDnnMatmul implements MatmulBackend {
 
     /** Frees the blocked copy of a weight (its model is closing); a later multiply would make a new one. */
     @Override
-    public synchronized void release(WeightMatrix weight) {
-        Packed p = packed.remove(weight);
-        if (p != null) {
-            api.destroyMemory(p.memory());
-            p.arena().close();
+    public void release(WeightMatrix weight) {
+        synchronized (api) {
+            Packed p = packed.remove(weight);
+            if (p != null) {
+                api.destroyMemory(p.memory());
+                p.arena().close();
+            }
         }
     }
 
