@@ -140,9 +140,9 @@ final class BenchCommand implements Callable<Integer> {
         out.println("machine      " + Runtime.getRuntime().availableProcessors() + " cores, " + cpuModel());
         out.println("jvm          Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")");
         out.println("threads      " + Parallel.threads());
-        out.println("matmul       " + lm.matmulBackend().name() + (lm.matmulBackend().name().equals("onednn")
-                ? " for bf16 weights, vector-api for others" : "") + ", " + jdk.incubator.vector.FloatVector
-                .SPECIES_PREFERRED.vectorBitSize() + "-bit vectors"
+        String backend = lm.matmulBackend().name();
+        out.println("matmul       " + backend + (backend.endsWith("onednn") ? " (large bf16 weights; the rest vector-api)"
+                : "") + ", " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors"
                 + (MatmulBackends.autoNote().isEmpty() ? "" : " [" + MatmulBackends.autoNote() + "]"));
         out.println("model        " + model + " (" + lm.config().architecture() + ", matmul parameters "
                 + Units.count(lm.matmulParameters()) + ", KV " + lm.config().kvBytesPerToken() + " bytes/token)");

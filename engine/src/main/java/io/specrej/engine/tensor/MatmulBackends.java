@@ -69,16 +69,62 @@ public final class MatmulBackends {
         }
     }
 
-    /** Why {@code auto} chose what it chose, for {@code bench} and {@code inspect}; empty before the first choice. */
+    /** Why {@code auto} chose what it chose, for {@code bench}; empty until it has had to choose. */
     public static String autoNote() {
         return autoNote;
     }
 
     private static MatmulBackend auto() {
+        return new Auto();
+    }
+
+    /**
+     * {@code auto}: weights oneDNN would take (large BF16) go to oneDNN if it loads and the CPU has bf16 dot
+     * products, everything else to the Vector API. oneDNN's libraries are loaded on the first such weight, so models
+     * that never need them (F32, the small embedded models) do not pay the load. Which backend a weight gets depends
+     * only on the weight and the machine, so batch invariance holds.
+     */
+    private static final class Auto implements MatmulBackend {
+        private volatile MatmulBackend resolved;
+
+        @Override
+        public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
+            (OneDnnMatmul.takes(weight) ? resolve() : VECTOR).multiply(input, rows, weight, output);
+        }
+
+        @Override
+        public void release(WeightMatrix weight) {
+            MatmulBackend r = resolved;
+            if (r != null) {
+                r.release(weight);
+            }
+        }
+
+        /** "auto:" and the backend large BF16 weights go to (resolving it loads oneDNN). */
+        @Override
+        public String name() {
+            return "auto:" + resolve().name();
+        }
+
+        private MatmulBackend resolve() {
+            MatmulBackend r = resolved;
+            if (r == null) {
+                synchronized (this) {
+                    if (resolved == null) {
+                        resolved = chooseForLargeBf16();
+                    }
+                    r = resolved;
+                }
+            }
+            return r;
+        }
+    }
+
+    private static MatmulBackend chooseForLargeBf16() {
         try {
             OneDnnMatmul onednn = OneDnnMatmul.instance(VECTOR);
             if (onednn.hasNativeBf16()) {
-                autoNote = "auto: oneDNN for bf16 weights (the CPU has bf16 dot-product instructions)";
+                autoNote = "auto: oneDNN for large bf16 weights (the CPU has bf16 dot-product instructions)";
                 return onednn;
             }
             autoNote = "auto: Vector API (this CPU has no bf16 dot-product instructions for oneDNN)";

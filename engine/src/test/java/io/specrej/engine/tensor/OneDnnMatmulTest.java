@@ -127,6 +127,13 @@ class OneDnnMatmulTest {
         vector.multiply(x, 3, big, viaVector);
         assertTrue(!Arrays.equals(viaVector, viaProduction), "a big weight must go through oneDNN (bf16 inputs)");
         production.release(big);
+        WeightMatrix shortRows = TestWeights.random(DType.BF16, 2048, 256, 24, false); // 524,288 elements, k = 256
+        float[] x2 = TestWeights.randomInput(3, 256, 25);
+        float[] a = new float[3 * 2048];
+        float[] b = new float[3 * 2048];
+        production.multiply(x2, 3, shortRows, a);
+        vector.multiply(x2, 3, shortRows, b);
+        assertArrayEquals(b, a, "rows shorter than 512 stay with the vector kernels");
     }
 
     @Test
@@ -148,7 +155,15 @@ class OneDnnMatmulTest {
         BadInputException e = assertThrows(BadInputException.class, () -> MatmulBackends.select("blas"));
         assertTrue(e.getMessage().contains("auto, vector or onednn"), e.getMessage());
         MatmulBackend auto = MatmulBackends.select("auto");
-        assertTrue(auto.name().equals("onednn") || auto.name().equals("vector-api"), auto.name());
+        assertTrue(auto.name().equals("auto:onednn") || auto.name().equals("auto:vector-api"), auto.name());
         assertTrue(!MatmulBackends.autoNote().isEmpty());
+        // auto sends small and non-BF16 weights to the Vector API whatever it resolved to
+        WeightMatrix small = TestWeights.random(DType.BF16, 40, 96, 3, false);
+        float[] x = TestWeights.randomInput(5, 96, 9);
+        float[] got = new float[5 * 40];
+        float[] want = new float[5 * 40];
+        auto.multiply(x, 5, small, got);
+        MatmulBackends.vector().multiply(x, 5, small, want);
+        assertArrayEquals(want, got);
     }
 }

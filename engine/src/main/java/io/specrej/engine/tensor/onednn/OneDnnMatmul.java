@@ -15,7 +15,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * BF16 weights of at least {@value #MIN_ELEMENTS} elements multiplied by oneDNN's matmul (on AVX512-BF16 / AMX CPUs
+ * Large BF16 weights (see {@link #MIN_ELEMENTS}) multiplied by oneDNN's matmul (on AVX512-BF16 / AMX CPUs
  * its kernels use the bf16 dot-product instructions, twice the multiply-adds per instruction of F32 FMAs); every
  * other weight goes to the fallback.
  *
@@ -46,16 +46,21 @@ public final class OneDnnMatmul implements MatmulBackend {
     static final int MAX_ROWS = 256;
     /**
      * Smaller weights stay with the fallback: a oneDNN call costs tens of microseconds besides the multiply (handles,
-     * an OpenMP fork and join, copies in and out), more than a 512 x 512 multiply takes. The choice depends only on
-     * the weight, never on the batch, so batch invariance is kept.
+     * an OpenMP fork and join, copies in and out), more than a 512 x 512 multiply takes, and every new (shape, row
+     * count) costs a kernel generation on first use. So oneDNN takes a weight only when it has at least this many
+     * elements and rows of at least {@link #MIN_COLS} (the embedded 4M-parameter models stay entirely on the Vector
+     * API; Qwen2.5-0.5B's k/v projections too). The choice depends only on the weight, never on the batch, so batch
+     * invariance is kept. {@code -Dspecrej.onednn.min-elements} overrides the count.
      */
     static final long MIN_ELEMENTS = Long.getLong("specrej.onednn.min-elements", 1L << 18);
+    static final int MIN_COLS = 512;
 
     private static Object loaded;
 
     private final OneDnnApi api;
     private final MatmulBackend fallback;
     private final long minElements;
+    private final int minCols;
     private final Map<Long, Shape> shapes = new HashMap<>();
     private final Map<WeightMatrix, Packed> packed = new IdentityHashMap<>();
     private final MemorySegment args = Arena.global().allocate(3 * OneDnnApi.EXEC_ARG_BYTES, 8);
@@ -64,18 +69,19 @@ public final class OneDnnMatmul implements MatmulBackend {
     private MemorySegment check = MemorySegment.NULL;
     private volatile boolean batchInvariant = true;
 
-    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback, long minElements) {
+    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback, long minElements, int minCols) {
         this.api = api;
         this.fallback = fallback;
         this.minElements = minElements;
+        this.minCols = minCols;
     }
 
     /**
-     * A backend over the same oneDNN library that sends weights of at least {@code minElements} elements to oneDNN
-     * (tests use 0 to run tiny fixture models through it). Its primitives and weight copies are its own.
+     * A backend over the same oneDNN library that sends every BF16 weight to oneDNN, however small (tests run the
+     * tiny fixture models through it). Its primitives and weight copies are its own.
      */
-    public OneDnnMatmul withMinimumElements(long minElements) {
-        return new OneDnnMatmul(api, fallback, minElements);
+    public OneDnnMatmul forEveryWeight() {
+        return new OneDnnMatmul(api, fallback, 0, 0);
     }
 
     /**
@@ -126,7 +132,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     public static synchronized OneDnnMatmul instance(MatmulBackend fallback) {
         if (loaded == null) {
             try {
-                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), fallback, MIN_ELEMENTS);
+                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), fallback, MIN_ELEMENTS, MIN_COLS);
             } catch (OneDnnNatives.UnavailableException | RuntimeException | LinkageError e) {
                 loaded = "oneDNN is not available: " + e.getMessage();
             }
@@ -156,10 +162,19 @@ public final class OneDnnMatmul implements MatmulBackend {
         return "onednn";
     }
 
+    /** Whether the process-wide backend sends this weight to oneDNN (large BF16 weights in native memory). */
+    public static boolean takes(WeightMatrix weight) {
+        return takes(weight, MIN_ELEMENTS, MIN_COLS);
+    }
+
+    private static boolean takes(WeightMatrix weight, long minElements, int minCols) {
+        return weight.dtype() == DType.BF16 && weight.data().isNative()
+                && (long) weight.rows() * weight.cols() >= minElements && weight.cols() >= minCols;
+    }
+
     @Override
     public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
-        if (weight.dtype() != DType.BF16 || !weight.data().isNative()
-                || (long) weight.rows() * weight.cols() < minElements) {
+        if (!takes(weight, minElements, minCols)) {
             fallback.multiply(input, rows, weight, output);
             return;
         }
