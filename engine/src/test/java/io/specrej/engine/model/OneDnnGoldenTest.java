@@ -49,6 +49,62 @@ class OneDnnGoldenTest {
         }
     }
 
+    /**
+     * The batch-invariance contract end to end: each sequence's logits alone equal its logits in a batch, for the
+     * prompts (5 to 40 rows per sequence) and for a decode step (1 row alone, 3 in the batch).
+     */
+    @Test
+    void aSequenceGetsTheSameLogitsAloneAndInABatch() {
+        MatmulBackend onednn = OneDnnAvailability.requireOneDnn();
+        JsonNode sequences = Golden.load("llama-bf16").get("f32_upcast").get("sequences");
+        try (TransformerModel model = TransformerModel.load(TestData.fixtureModel("llama-bf16"), onednn)) {
+            int count = sequences.size();
+            int[][] prompts = new int[count][];
+            float[][] alone = new float[count][];
+            float[][] aloneStep = new float[count][];
+            for (int s = 0; s < count; s++) {
+                prompts[s] = Golden.ints(sequences.get(s).get("input_ids"));
+                KvCache cache = model.newCache();
+                int id = cache.newSequence();
+                alone[s] = model.forwardLast(cache, new int[] {id}, new int[] {0, prompts[s].length}, 1, prompts[s])
+                        .clone();
+                aloneStep[s] = model.forwardLast(cache, new int[] {id}, new int[] {0, 1}, 1, new int[] {7 + s})
+                        .clone();
+            }
+            KvCache cache = model.newCache();
+            int[] ids = new int[count];
+            int[] offsets = new int[count + 1];
+            for (int s = 0; s < count; s++) {
+                ids[s] = cache.newSequence();
+                offsets[s + 1] = offsets[s] + prompts[s].length;
+            }
+            int[] tokens = new int[offsets[count]];
+            for (int s = 0; s < count; s++) {
+                System.arraycopy(prompts[s], 0, tokens, offsets[s], prompts[s].length);
+            }
+            assertSameBits(model.forwardLast(cache, ids, offsets, count, tokens), alone, "prompt");
+            int[] stepOffsets = new int[count + 1];
+            int[] stepTokens = new int[count];
+            for (int s = 0; s < count; s++) {
+                stepOffsets[s + 1] = s + 1;
+                stepTokens[s] = 7 + s;
+            }
+            assertSameBits(model.forwardLast(cache, ids, stepOffsets, count, stepTokens), aloneStep, "decode step");
+        }
+    }
+
+    private static void assertSameBits(float[] batched, float[][] alone, String what) {
+        int width = alone[0].length;
+        for (int s = 0; s < alone.length; s++) {
+            for (int j = 0; j < width; j++) {
+                if (Float.floatToRawIntBits(batched[s * width + j]) != Float.floatToRawIntBits(alone[s][j])) {
+                    org.junit.jupiter.api.Assertions.fail(what + ", sequence " + s + " logit " + j + ": batched "
+                            + batched[s * width + j] + ", alone " + alone[s][j]);
+                }
+            }
+        }
+    }
+
     private static double maxAbsDiff(float[] a, float[] b) {
         double max = 0;
         for (int i = 0; i < a.length; i++) {
