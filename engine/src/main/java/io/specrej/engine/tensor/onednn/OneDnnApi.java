@@ -92,17 +92,8 @@ final class OneDnnApi {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
         MethodHandle streamCreate = bind(dnnl, "dnnl_stream_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) engineCreate.invokeExact(out, ENGINE_CPU, 0L), "dnnl_engine_create");
-            engine = out.get(ADDRESS, 0);
-            check((int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER), "dnnl_stream_create");
-            stream = out.get(ADDRESS, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        engine = create("dnnl_engine_create", out -> (int) engineCreate.invokeExact(out, ENGINE_CPU, 0L));
+        stream = create("dnnl_stream_create", out -> (int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER));
     }
 
     private static MethodHandle bind(SymbolLookup lib, String name, FunctionDescriptor descriptor) {
@@ -118,51 +109,88 @@ final class OneDnnApi {
         }
     }
 
+    /** A downcall (method handles throw Throwable). */
+    @FunctionalInterface
+    private interface NativeCall<T> {
+        T run() throws Throwable;
+    }
+
+    /** A downcall that returns a {@code dnnl_status_t} and writes its result through a pointer argument. */
+    @FunctionalInterface
+    private interface OutCall {
+        int run(MemorySegment out) throws Throwable;
+    }
+
+    private static <T> T value(String name, NativeCall<T> call) {
+        try {
+            return call.run();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("oneDNN call " + name + " failed: " + t, t);
+        }
+    }
+
+    /** Runs a status-returning downcall and checks the status. */
+    private static void call(String name, NativeCall<Integer> call) {
+        check(value(name, call), name);
+    }
+
+    /** Runs a creating downcall and returns the handle it wrote. */
+    private static MemorySegment create(String name, OutCall call) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            call(name, () -> call.run(out));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
     /** The instruction set oneDNN dispatches to ({@code dnnl_cpu_isa_t} bits, e.g. 0xe7 = avx512_core_bf16). */
     int effectiveIsa() {
-        try {
-            return (int) effectiveIsa.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return value("dnnl_get_effective_cpu_isa", () -> (int) effectiveIsa.invokeExact());
     }
 
     /** OpenMP threads for the calling thread's next parallel regions (an OpenMP per-thread setting). */
     void setThreads(int threads) {
-        try {
+        value("omp_set_num_threads", () -> {
             ompSetThreads.invokeExact(threads);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+            return null;
+        });
     }
 
     /** A 2-D memory descriptor; the caller destroys it with {@link #destroyDesc}. */
     MemorySegment desc(long rows, long cols, int dataType, long rowStride, long colStride) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment dims = arena.allocate(JAVA_LONG, MAX_NDIMS);
-            MemorySegment strides = arena.allocate(JAVA_LONG, MAX_NDIMS);
-            dims.setAtIndex(JAVA_LONG, 0, rows);
-            dims.setAtIndex(JAVA_LONG, 1, cols);
-            strides.setAtIndex(JAVA_LONG, 0, rowStride);
-            strides.setAtIndex(JAVA_LONG, 1, colStride);
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) mdCreate.invokeExact(out, 2, dims, dataType, strides), "dnnl_memory_desc_create_with_strides");
-            return out.get(ADDRESS, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment dims = dims(arena, rows, cols);
+            MemorySegment strides = dims(arena, rowStride, colStride);
+            return create("dnnl_memory_desc_create_with_strides",
+                    out -> (int) mdCreate.invokeExact(out, 2, dims, dataType, strides));
         }
     }
 
-    void destroyDesc(MemorySegment desc) {
-        try {
-            check((int) mdDestroy.invokeExact(desc), "dnnl_memory_desc_destroy");
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+    /** A [rows][cols] descriptor that lets the primitive choose the layout (format tag {@code any}). */
+    MemorySegment anyLayout(long rows, long cols, int dataType) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dims = dims(arena, rows, cols);
+            return create("dnnl_memory_desc_create_with_tag",
+                    out -> (int) mdCreateAny.invokeExact(out, 2, dims, dataType, FORMAT_ANY));
         }
+    }
+
+    private static MemorySegment dims(Arena arena, long first, long second) {
+        MemorySegment dims = arena.allocate(JAVA_LONG, MAX_NDIMS);
+        dims.setAtIndex(JAVA_LONG, 0, first);
+        dims.setAtIndex(JAVA_LONG, 1, second);
+        return dims;
+    }
+
+    void destroyDesc(MemorySegment desc) {
+        call("dnnl_memory_desc_destroy", () -> (int) mdDestroy.invokeExact(desc));
+    }
+
+    /** Bytes a memory object of this descriptor holds. */
+    long size(MemorySegment desc) {
+        return value("dnnl_memory_desc_get_size", () -> (long) mdSize.invokeExact(desc));
     }
 
     /**
@@ -173,121 +201,54 @@ final class OneDnnApi {
     record Primitive(MemorySegment handle, String implementation, MemorySegment weightsDesc) {
     }
 
-    /** A [rows][cols] descriptor that lets the primitive choose the layout (format tag {@code any}). */
-    MemorySegment anyLayout(long rows, long cols, int dataType) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment dims = arena.allocate(JAVA_LONG, MAX_NDIMS);
-            dims.setAtIndex(JAVA_LONG, 0, rows);
-            dims.setAtIndex(JAVA_LONG, 1, cols);
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) mdCreateAny.invokeExact(out, 2, dims, dataType, FORMAT_ANY), "dnnl_memory_desc_create_with_tag");
-            return out.get(ADDRESS, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** Bytes a memory object of this descriptor holds. */
-    long size(MemorySegment desc) {
+    Primitive matmul(MemorySegment src, MemorySegment weights, MemorySegment dst) {
+        MemorySegment pd = create("dnnl_matmul_primitive_desc_create", out -> (int) matmulDesc.invokeExact(out,
+                engine, src, weights, MemorySegment.NULL, dst, MemorySegment.NULL));
         try {
-            return (long) mdSize.invokeExact(desc);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            String impl = create("dnnl_primitive_desc_query",
+                    out -> (int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, out)).reinterpret(256).getString(0);
+            MemorySegment chosen = value("dnnl_primitive_desc_query_md",
+                    () -> (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_WEIGHTS_MD, 0));
+            MemorySegment weightsDesc = create("dnnl_memory_desc_clone",
+                    out -> (int) mdClone.invokeExact(out, chosen));
+            return new Primitive(primitive(pd), impl, weightsDesc);
+        } finally {
+            call("dnnl_primitive_desc_destroy", () -> (int) pdDestroy.invokeExact(pd));
         }
     }
 
     /** A reorder primitive copying memory of layout {@code from} into layout {@code to}. */
     MemorySegment reorder(MemorySegment from, MemorySegment to) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) reorderDesc.invokeExact(out, from, engine, to, engine, MemorySegment.NULL),
-                    "dnnl_reorder_primitive_desc_create");
-            MemorySegment pd = out.get(ADDRESS, 0);
-            try {
-                check((int) primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
-                return out.get(ADDRESS, 0);
-            } finally {
-                check((int) pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    void destroyMemory(MemorySegment memory) {
+        MemorySegment pd = create("dnnl_reorder_primitive_desc_create",
+                out -> (int) reorderDesc.invokeExact(out, from, engine, to, engine, MemorySegment.NULL));
         try {
-            check((int) memoryDestroy.invokeExact(memory), "dnnl_memory_destroy");
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return primitive(pd);
+        } finally {
+            call("dnnl_primitive_desc_destroy", () -> (int) pdDestroy.invokeExact(pd));
         }
     }
 
-    Primitive matmul(MemorySegment src, MemorySegment weights, MemorySegment dst) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) matmulDesc.invokeExact(out, engine, src, weights, MemorySegment.NULL, dst,
-                    MemorySegment.NULL), "dnnl_matmul_primitive_desc_create");
-            MemorySegment pd = out.get(ADDRESS, 0);
-            try {
-                check((int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, out), "dnnl_primitive_desc_query");
-                String impl = out.get(ADDRESS, 0).reinterpret(256).getString(0);
-                MemorySegment chosen = (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_WEIGHTS_MD, 0);
-                check((int) mdClone.invokeExact(out, chosen), "dnnl_memory_desc_clone");
-                MemorySegment weightsDesc = out.get(ADDRESS, 0);
-                check((int) primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
-                return new Primitive(out.get(ADDRESS, 0), impl, weightsDesc);
-            } finally {
-                check((int) pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+    private MemorySegment primitive(MemorySegment pd) {
+        return create("dnnl_primitive_create", out -> (int) primitiveCreate.invokeExact(out, pd));
     }
 
     /** A memory object over {@code desc} (copied by oneDNN) whose data handle is set per call. */
     MemorySegment memory(MemorySegment desc) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) memoryCreate.invokeExact(out, desc, engine, MemorySegment.NULL), "dnnl_memory_create");
-            return out.get(ADDRESS, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return create("dnnl_memory_create",
+                out -> (int) memoryCreate.invokeExact(out, desc, engine, MemorySegment.NULL));
+    }
+
+    void destroyMemory(MemorySegment memory) {
+        call("dnnl_memory_destroy", () -> (int) memoryDestroy.invokeExact(memory));
     }
 
     void setData(MemorySegment memory, MemorySegment data) {
-        try {
-            check((int) setHandle.invokeExact(memory, data), "dnnl_memory_set_data_handle");
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("dnnl_memory_set_data_handle", () -> (int) setHandle.invokeExact(memory, data));
     }
 
     /** Runs a primitive on {@code count} (argument id, memory) pairs and waits for it. */
     void execute(MemorySegment primitive, MemorySegment args, int count) {
-        try {
-            check((int) execute.invokeExact(primitive, stream, count, args), "dnnl_primitive_execute");
-            check((int) streamWait.invokeExact(stream), "dnnl_stream_wait");
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    private static IllegalStateException rethrow(Throwable t) {
-        return new IllegalStateException("oneDNN call failed: " + t, t);
+        call("dnnl_primitive_execute", () -> (int) execute.invokeExact(primitive, stream, count, args));
+        call("dnnl_stream_wait", () -> (int) streamWait.invokeExact(stream));
     }
 }
