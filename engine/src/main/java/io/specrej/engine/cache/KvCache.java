@@ -6,8 +6,9 @@ import java.util.Arrays;
 /**
  * Keys and values of many sequences, stored in fixed-size pages that sequences can share.
  *
- * <p>A page holds {@link #PAGE_TOKENS} consecutive token slots for every layer, laid out
- * {@code [layer][k|v][slot][kvDim]}. A sequence is a list of pages plus a length. Forking a sequence shares its
+ * <p>A page holds {@link #PAGE_TOKENS} consecutive token slots for every layer. Per layer the keys come first,
+ * transposed, {@code [kvDim][slot]} (so one vector load reads one key element of all the page's tokens, and
+ * attention scores a whole page with plain multiply-adds), then the values, {@code [slot][kvDim]}. A sequence is a list of pages plus a length. Forking a sequence shares its
  * pages (reference counts); the first write into a shared page copies it (copy-on-write), so a prompt prefilled once
  * serves N forks at the cost of at most one page copy each. Removing a sequence releases its pages at once; a page
  * whose last reference goes returns to a free list and is reused without garbage-collector churn.
@@ -37,14 +38,14 @@ public final class KvCache {
         this.pageFloats = layers * 2 * PAGE_TOKENS * kvDim;
     }
 
-    /** Floats between the K rows of two consecutive layers inside a page. */
-    public int layerStride() {
-        return 2 * PAGE_TOKENS * kvDim;
+    /** Offset of a layer's keys inside a page: element e of slot s is at {@code keyBase + e * PAGE_TOKENS + s}. */
+    public int keyBase(int layer) {
+        return layer * 2 * PAGE_TOKENS * kvDim;
     }
 
-    /** Offset of (layer, key-or-value, slot) inside a page's float array. */
-    public int offset(int layer, boolean value, int slot) {
-        return ((layer * 2 + (value ? 1 : 0)) * PAGE_TOKENS + slot) * kvDim;
+    /** Offset of the value row of (layer, slot) inside a page: {@code kvDim} consecutive floats. */
+    public int valueOffset(int layer, int slot) {
+        return ((layer * 2 + 1) * PAGE_TOKENS + slot) * kvDim;
     }
 
     public int kvDim() {

@@ -10,8 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Causal self-attention of new tokens against their sequence's cached keys and values (already holding this
  * chunk's own keys and values). Work is split over (token, kv-head) pairs, so the query heads that share a kv head
- * (grouped-query attention) read each cached key once, and each query head's output is accumulated in registers
- * over the cached values (no store-to-load chain through the output row).
+ * (grouped-query attention) work on the same pages while they are in cache. Scores are computed a page (16 tokens)
+ * at a time from the transposed keys ({@link KvCache}): lanes over tokens, multiply-adds over the head's elements, no
+ * horizontal sums. Each query head's output is accumulated in registers over the cached values (no store-to-load
+ * chain through the output row).
  */
 final class CachedAttention {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
@@ -29,6 +31,10 @@ final class CachedAttention {
     private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[256]);
 
     CachedAttention(ModelConfig c) {
+        if (KvCache.PAGE_TOKENS % LANES != 0) {
+            throw new IllegalStateException("vectors of " + LANES + " floats do not tile a " + KvCache.PAGE_TOKENS
+                    + "-token page");
+        }
         this.heads = c.heads();
         this.kvHeads = c.kvHeads();
         this.headDim = c.headDim();
@@ -65,24 +71,36 @@ final class CachedAttention {
                              float[] out) {
         int first = slidingWindow == null ? 0 : Math.max(0, position - slidingWindow + 1);
         int span = position - first + 1;
+        int maxes = group * span;
+        int pageScores = maxes + group;
         float[] scores = scratch.get();
-        if (scores.length < group * (span + 1)) {
-            scores = new float[Math.max(group * (span + 1), 2 * scores.length)];
+        if (scores.length < pageScores + KvCache.PAGE_TOKENS) {
+            scores = new float[Math.max(pageScores + KvCache.PAGE_TOKENS, 2 * scores.length)];
             scratch.set(scores);
         }
         int kvOffset = g * headDim;
         int qBase = t * qDim + g * group * headDim;
-        // Scores, key by key: each cached key is read once for all the query heads that share it.
-        int maxes = group * span;
         java.util.Arrays.fill(scores, maxes, maxes + group, Float.NEGATIVE_INFINITY);
-        for (int j = first; j <= position; j++) {
-            float[] page = pages[j / KvCache.PAGE_TOKENS];
-            int off = keyBase + (j % KvCache.PAGE_TOKENS) * kvDim + kvOffset;
+        // Scores a page at a time: the page's keys are stored transposed, so each query head scores all its slots
+        // with multiply-adds over the head's elements and no horizontal sums. Every key of a (sequence, position)
+        // goes this same way whatever the batch, so the bits never depend on it.
+        int keyElements = keyBase + kvOffset * KvCache.PAGE_TOKENS;
+        for (int pageStart = first - first % KvCache.PAGE_TOKENS; pageStart <= position;
+             pageStart += KvCache.PAGE_TOKENS) {
+            float[] page = pages[pageStart / KvCache.PAGE_TOKENS];
+            int from = Math.max(first, pageStart);
+            int to = Math.min(position, pageStart + KvCache.PAGE_TOKENS - 1);
             for (int r = 0; r < group; r++) {
-                float dot = VectorOps.dot(q, qBase + r * headDim, page, off, headDim);
-                float s = divideBySqrt ? dot / sqrtHeadDim : dot * scale;
-                scores[r * span + j - first] = s;
-                scores[maxes + r] = Math.max(scores[maxes + r], s);
+                scorePage(q, qBase + r * headDim, page, keyElements, scores, pageScores);
+                int row = r * span - first;
+                float max = scores[maxes + r];
+                for (int j = from; j <= to; j++) {
+                    float dot = scores[pageScores + j - pageStart];
+                    float s = divideBySqrt ? dot / sqrtHeadDim : dot * scale;
+                    scores[row + j] = s;
+                    max = Math.max(max, s);
+                }
+                scores[maxes + r] = max;
             }
         }
         for (int r = 0; r < group; r++) {
@@ -100,6 +118,37 @@ final class CachedAttention {
                 int off = valueBase + (j % KvCache.PAGE_TOKENS) * kvDim + kvOffset;
                 VectorOps.axpy(scores[s0 + j - first] * inv, page, off, out, qOffset, headDim);
             }
+        }
+    }
+
+    /**
+     * {@code out[at + s] = sum_d q[qOffset + d] * key[s][d]} for the page's 16 slots, reading the transposed keys
+     * (element d of every slot at {@code keys + d * PAGE_TOKENS}). Four accumulators over d (d mod 4), summed as
+     * (a0 + a1) + (a2 + a3); slots past the sequence's end hold stale numbers and are ignored by the caller.
+     */
+    private void scorePage(float[] q, int qOffset, float[] page, int keys, float[] out, int at) {
+        for (int lane = 0; lane < KvCache.PAGE_TOKENS; lane += LANES) {
+            FloatVector a0 = FloatVector.zero(SP);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int base = keys + lane;
+            int d = 0;
+            for (; d + 3 < headDim; d += 4) {
+                int e = base + d * KvCache.PAGE_TOKENS;
+                a0 = FloatVector.fromArray(SP, page, e).fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
+                a1 = FloatVector.fromArray(SP, page, e + KvCache.PAGE_TOKENS)
+                        .fma(FloatVector.broadcast(SP, q[qOffset + d + 1]), a1);
+                a2 = FloatVector.fromArray(SP, page, e + 2 * KvCache.PAGE_TOKENS)
+                        .fma(FloatVector.broadcast(SP, q[qOffset + d + 2]), a2);
+                a3 = FloatVector.fromArray(SP, page, e + 3 * KvCache.PAGE_TOKENS)
+                        .fma(FloatVector.broadcast(SP, q[qOffset + d + 3]), a3);
+            }
+            for (; d < headDim; d++) {
+                a0 = FloatVector.fromArray(SP, page, base + d * KvCache.PAGE_TOKENS)
+                        .fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
+            }
+            a0.add(a1).add(a2.add(a3)).intoArray(out, at + lane);
         }
     }
 

@@ -224,8 +224,11 @@ final class ForwardPass {
                 int position = chunkPositions[t];
                 float[] page = sequencePages[chunkSequence[t]][position / KvCache.PAGE_TOKENS];
                 int slot = position % KvCache.PAGE_TOKENS;
-                System.arraycopy(k, t * kvDim, page, cache.offset(layer, false, slot), kvDim);
-                System.arraycopy(v, t * kvDim, page, cache.offset(layer, true, slot), kvDim);
+                int keyAt = cache.keyBase(layer) + slot;
+                for (int e = 0, from = t * kvDim; e < kvDim; e++) {
+                    page[keyAt + e * KvCache.PAGE_TOKENS] = k[from + e];
+                }
+                System.arraycopy(v, t * kvDim, page, cache.valueOffset(layer, slot), kvDim);
             }
         });
     }

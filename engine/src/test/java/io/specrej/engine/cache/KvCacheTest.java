@@ -16,13 +16,13 @@ class KvCacheTest {
         int start = cache.length(id);
         cache.reserve(id, tokens);
         for (int pos = start; pos < start + tokens; pos++) {
-            cache.page(id, pos)[cache.offset(0, false, pos % P)] = marker + pos;
+            cache.page(id, pos)[cache.valueOffset(0, pos % P)] = marker + pos;
         }
         cache.commit(id, tokens);
     }
 
     private static float keyAt(KvCache cache, int id, int pos) {
-        return cache.page(id, pos)[cache.offset(0, false, pos % P)];
+        return cache.page(id, pos)[cache.valueOffset(0, pos % P)];
     }
 
     @Test
