@@ -104,10 +104,21 @@ final class CachedAttention {
             }
         }
         for (int r = 0; r < group; r++) {
+            float sum = Exp.expShiftedInPlace(scores, r * span, span, scores[maxes + r]);
+            scores[maxes + r] = 1f / sum; // the max is spent; keep the normaliser there
+        }
+        int r = 0;
+        if (headDim % (4 * LANES) == 0) {
+            // Two heads per pass over the values: each value row is read once for both.
+            for (; r + 1 < group; r += 2) {
+                weightedValuesPair(scores, r * span, scores[maxes + r], (r + 1) * span, scores[maxes + r + 1], first,
+                        position, pages, valueBase + kvOffset, out, qBase + r * headDim, qBase + (r + 1) * headDim);
+            }
+        }
+        for (; r < group; r++) {
             int qOffset = qBase + r * headDim;
             int s0 = r * span;
-            float sum = Exp.expShiftedInPlace(scores, s0, span, scores[maxes + r]);
-            float inv = 1f / sum;
+            float inv = scores[maxes + r];
             if (headDim % (4 * LANES) == 0) {
                 weightedValues(scores, s0, inv, first, position, pages, valueBase + kvOffset, out, qOffset);
                 continue;
@@ -149,6 +160,50 @@ final class CachedAttention {
                         .fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
             }
             a0.add(a1).add(a2.add(a3)).intoArray(out, at + lane);
+        }
+    }
+
+    /**
+     * {@link #weightedValues} for two query heads of the group at once (eight accumulators): per element the same
+     * multiply-add chain as one head at a time, so the same bits, with each value vector loaded once for both.
+     */
+    private void weightedValuesPair(float[] p, int pa, float inva, int pb, float invb, int first, int position,
+                                    float[][] pages, int base, float[] out, int outA, int outB) {
+        for (int d = 0; d < headDim; d += 4 * LANES) {
+            FloatVector a0 = FloatVector.zero(SP);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            for (int j = first; j <= position; j++) {
+                float[] page = pages[j / KvCache.PAGE_TOKENS];
+                int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
+                FloatVector alpha = FloatVector.broadcast(SP, p[pa + j - first] * inva);
+                FloatVector beta = FloatVector.broadcast(SP, p[pb + j - first] * invb);
+                FloatVector v0 = FloatVector.fromArray(SP, page, off);
+                FloatVector v1 = FloatVector.fromArray(SP, page, off + LANES);
+                FloatVector v2 = FloatVector.fromArray(SP, page, off + 2 * LANES);
+                FloatVector v3 = FloatVector.fromArray(SP, page, off + 3 * LANES);
+                a0 = v0.fma(alpha, a0);
+                a1 = v1.fma(alpha, a1);
+                a2 = v2.fma(alpha, a2);
+                a3 = v3.fma(alpha, a3);
+                b0 = v0.fma(beta, b0);
+                b1 = v1.fma(beta, b1);
+                b2 = v2.fma(beta, b2);
+                b3 = v3.fma(beta, b3);
+            }
+            a0.intoArray(out, outA + d);
+            a1.intoArray(out, outA + d + LANES);
+            a2.intoArray(out, outA + d + 2 * LANES);
+            a3.intoArray(out, outA + d + 3 * LANES);
+            b0.intoArray(out, outB + d);
+            b1.intoArray(out, outB + d + LANES);
+            b2.intoArray(out, outB + d + 2 * LANES);
+            b3.intoArray(out, outB + d + 3 * LANES);
         }
     }
 
