@@ -43,6 +43,13 @@ class ErrorHandlingTest {
     }
 
     @Test
+    void unknownMatmulBackendIsABadParameter() {
+        assertOneLineError(generate("--ids", "1", "--max-new-tokens", "2", "--matmul", "blas"),
+                "unknown matmul backend 'blas' (expected auto, vector or onednn)");
+        assertOneLineError(Cli.run("--matmul", "cuda", "inspect", LLAMA), "unknown matmul backend 'cuda'");
+    }
+
+    @Test
     void missingModelDirectory() {
         Path missing = temp.resolve("no-such-model");
         assertOneLineError(Cli.run("generate", "--model", missing, "--ids", "1"), missing.toString());
