@@ -162,8 +162,10 @@ final class RunCommand implements Callable<Integer> {
                 err.flush();
                 return Main.EXIT_OK;
             }
+            List<Prompt> encoded = encodeAll(models, texts, todo); // before --out is touched
             try (BufferedWriter writer = openOutput(existing)) {
-                runAll(models.strategy(strategy), models, setup, paramsJson, texts, todo, writer, progressMode, err);
+                runAll(models.strategy(strategy), setup, paramsJson, texts, todo, encoded, writer, progressMode,
+                        err);
             }
             if (skipped > 0) {
                 err.println(skipped + " prompt(s) already in " + out + " were skipped");
@@ -173,22 +175,17 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void runAll(Strategy strategy, DecodingModels models, DecodingSetup setup, ObjectNode paramsJson,
-                        List<String> texts, List<Integer> todo, BufferedWriter writer, Progress.Mode mode,
+    private void runAll(Strategy strategy, DecodingSetup setup, ObjectNode paramsJson, List<String> texts,
+                        List<Integer> todo, List<Prompt> encoded, BufferedWriter writer, Progress.Mode mode,
                         PrintWriter err) throws IOException {
-        int context = models.generation.model().config().maxPositions();
         Progress bar = new Progress(err, mode, todo.size());
         bar.start();
         long started = System.nanoTime();
         long tokens = 0;
         try {
-            for (int index : todo) {
-                Prompt prompt = models.generation.promptEncoder().encode(texts.get(index));
-                if (prompt.ids().length + 1 > context) {
-                    throw new BadInputException(prompts + ": prompt " + index + " is " + prompt.ids().length
-                            + " tokens after the chat template; the generator's context window is " + context
-                            + " tokens, leaving no room to generate");
-                }
+            for (int k = 0; k < todo.size(); k++) {
+                int index = todo.get(k);
+                Prompt prompt = encoded.get(k);
                 long promptSeed = PromptSeeds.forPrompt(seed, index);
                 Result result = strategy.run(prompt, setup.withSeed(promptSeed));
                 writer.write(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
@@ -205,6 +202,31 @@ final class RunCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - started) / 1e9;
         err.printf(Locale.ROOT, "wrote %d prompt(s) to %s in %.1f s (%d generated tokens, %.1f tokens/s)%n",
                 todo.size(), out, seconds, tokens, tokens / Math.max(seconds, 1e-9));
+    }
+
+    /**
+     * Encodes every prompt to run before generating anything, so a prompt that leaves no room to generate stops the
+     * run before it has spent any time, with all such prompts named at once.
+     */
+    private List<Prompt> encodeAll(DecodingModels models, List<String> texts, List<Integer> todo) {
+        int context = models.generation.model().config().maxPositions();
+        List<Prompt> encoded = new ArrayList<>(todo.size());
+        List<String> tooLong = new ArrayList<>();
+        for (int index : todo) {
+            Prompt prompt = models.generation.promptEncoder().encode(texts.get(index));
+            if (prompt.ids().length + 1 > context) {
+                tooLong.add(index + " (" + prompt.ids().length + " tokens)");
+            }
+            encoded.add(prompt);
+        }
+        if (!tooLong.isEmpty()) {
+            int shown = Math.min(tooLong.size(), 10);
+            throw new BadInputException(prompts + ": " + tooLong.size() + " prompt(s) leave no room to generate in "
+                    + "the generator's context window of " + context + " tokens (after the chat template): "
+                    + String.join(", ", tooLong.subList(0, shown)) + (tooLong.size() > shown ? ", ..." : "")
+                    + "; remove them from the file or run the others with --limit/--shard. Nothing was generated.");
+        }
+        return encoded;
     }
 
     /** The options that decide the results, written on every line so a file says how it was made. */

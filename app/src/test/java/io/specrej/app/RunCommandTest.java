@@ -30,6 +30,21 @@ class RunCommandTest {
         return out;
     }
 
+    /** Prompts that cannot fit are found before any generation, all named at once, and --out is not created. */
+    @Test
+    void promptsTooLongForTheContextStopTheRunBeforeAnyWork() {
+        String tooLong = "zq xj ".repeat(200); // byte-level BPE without these merges: over 256 tokens
+        Path prompts = RunFixtures.write(temp.resolve("long.json"), "[{\"prompt\": \"Name three colors.\"}, "
+                + "{\"prompt\": \"" + tooLong + "\"}, {\"prompt\": \"Count to five.\"}, "
+                + "{\"prompt\": \"" + tooLong + tooLong + "\"}]");
+        Path out = temp.resolve("never.jsonl");
+        Cli.Result r = RunFixtures.run(RunFixtures.fixtureArgs(prompts, out, "bon", 2));
+        ErrorHandlingTest.assertOneLineError(r, "2 prompt(s) leave no room to generate");
+        assertTrue(r.err().contains(": 1 (") && r.err().contains(", 3 ("), r::toString);
+        assertTrue(r.err().contains("context window of 256 tokens"), r::toString);
+        assertFalse(Files.exists(out), "nothing was generated, so --out must not exist");
+    }
+
     @Test
     void writesOneLinePerPromptWithEveryField() throws IOException {
         Path prompts = RunFixtures.jsonListPrompts(temp);
