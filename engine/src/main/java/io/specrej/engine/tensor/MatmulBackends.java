@@ -57,7 +57,7 @@ public final class MatmulBackends {
                 return VECTOR;
             case "onednn":
                 try {
-                    return OneDnnMatmul.instance(VECTOR);
+                    return OneDnnMatmul.instance();
                 } catch (IllegalStateException e) {
                     throw new BadInputException("--matmul onednn: " + e.getMessage());
                 }
@@ -122,7 +122,7 @@ public final class MatmulBackends {
 
     private static MatmulBackend chooseForLargeBf16() {
         try {
-            OneDnnMatmul onednn = OneDnnMatmul.instance(VECTOR);
+            OneDnnMatmul onednn = OneDnnMatmul.instance();
             if (onednn.hasNativeBf16()) {
                 autoNote = "auto: oneDNN for large bf16 weights (the CPU has bf16 dot-product instructions)";
                 return onednn;

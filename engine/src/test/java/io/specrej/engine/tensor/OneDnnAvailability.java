@@ -15,7 +15,7 @@ public final class OneDnnAvailability {
 
     public static OneDnnMatmul requireOneDnn() {
         try {
-            return OneDnnMatmul.instance(MatmulBackends.vector()).forEveryWeight();
+            return OneDnnMatmul.instance().forEveryWeight();
         } catch (IllegalStateException e) {
             if (Boolean.getBoolean("specrej.require.onednn")) {
                 throw e;

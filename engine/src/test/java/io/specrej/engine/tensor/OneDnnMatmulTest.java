@@ -113,7 +113,7 @@ class OneDnnMatmulTest {
     @Test
     void theProcessWideBackendLeavesSmallWeightsToTheVectorKernelsAndTakesBigOnes() {
         OneDnnAvailability.requireOneDnn();
-        OneDnnMatmul production = OneDnnMatmul.instance(MatmulBackends.vector());
+        OneDnnMatmul production = OneDnnMatmul.instance();
         MatmulBackend vector = MatmulBackends.vector();
         WeightMatrix small = TestWeights.random(DType.BF16, 200, 896, 21, false); // 179,200 elements
         WeightMatrix big = TestWeights.random(DType.BF16, 400, 896, 22, false); // 358,400 elements

@@ -124,11 +124,19 @@ final class OneDnnApi {
     private static <T> T value(String name, NativeCall<T> call) {
         try {
             return call.run();
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException("oneDNN call " + name + " failed: " + t, t);
+            throw failed(name, t);
         }
+    }
+
+    private static RuntimeException failed(String name, Throwable t) {
+        if (t instanceof RuntimeException e) {
+            return e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("oneDNN call " + name + " failed: " + t, t);
     }
 
     /** Runs a status-returning downcall and checks the status. */
@@ -150,12 +158,15 @@ final class OneDnnApi {
         return value("dnnl_get_effective_cpu_isa", () -> (int) effectiveIsa.invokeExact());
     }
 
+    // setThreads, setData and execute run on every multiply: direct calls, no capturing lambda to allocate.
+
     /** OpenMP threads for the calling thread's next parallel regions (an OpenMP per-thread setting). */
     void setThreads(int threads) {
-        value("omp_set_num_threads", () -> {
+        try {
             ompSetThreads.invokeExact(threads);
-            return null;
-        });
+        } catch (Throwable t) {
+            throw failed("omp_set_num_threads", t);
+        }
     }
 
     /** A 2-D memory descriptor; the caller destroys it with {@link #destroyDesc}. */
@@ -243,12 +254,26 @@ final class OneDnnApi {
     }
 
     void setData(MemorySegment memory, MemorySegment data) {
-        call("dnnl_memory_set_data_handle", () -> (int) setHandle.invokeExact(memory, data));
+        int status;
+        try {
+            status = (int) setHandle.invokeExact(memory, data);
+        } catch (Throwable t) {
+            throw failed("dnnl_memory_set_data_handle", t);
+        }
+        check(status, "dnnl_memory_set_data_handle");
     }
 
     /** Runs a primitive on {@code count} (argument id, memory) pairs and waits for it. */
     void execute(MemorySegment primitive, MemorySegment args, int count) {
-        call("dnnl_primitive_execute", () -> (int) execute.invokeExact(primitive, stream, count, args));
-        call("dnnl_stream_wait", () -> (int) streamWait.invokeExact(stream));
+        int executed;
+        int waited;
+        try {
+            executed = (int) execute.invokeExact(primitive, stream, count, args);
+            waited = executed == 0 ? (int) streamWait.invokeExact(stream) : 0;
+        } catch (Throwable t) {
+            throw failed("dnnl_primitive_execute", t);
+        }
+        check(executed, "dnnl_primitive_execute");
+        check(waited, "dnnl_stream_wait");
     }
 }

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import io.specrej.engine.tensor.DType;
 import io.specrej.engine.tensor.MatmulBackend;
 import io.specrej.engine.tensor.Parallel;
+import io.specrej.engine.tensor.VectorMatmul;
 import io.specrej.engine.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -105,8 +106,8 @@ public final class OneDnnMatmul implements MatmulBackend {
         }
     }
 
-    /** A weight in its blocked layout: native memory of its own, freed by {@link #release}. */
-    private record Packed(Arena arena, MemorySegment memory) {
+    /** A weight in its blocked layout (native memory of its own, freed by {@link #release}) and its shape. */
+    private record Packed(Arena arena, MemorySegment memory, Shape shape) {
     }
 
     private static final class Kernel {
@@ -125,14 +126,16 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     /**
-     * The process-wide oneDNN backend, loading the libraries on first use.
+     * The process-wide oneDNN backend, loading the libraries on first use; weights it does not take go to the Vector
+     * API kernels.
      *
      * @throws IllegalStateException with the reason when oneDNN cannot be loaded here (kept for later calls)
      */
-    public static synchronized OneDnnMatmul instance(MatmulBackend fallback) {
+    public static synchronized OneDnnMatmul instance() {
         if (loaded == null) {
             try {
-                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), fallback, MIN_ELEMENTS, MIN_COLS);
+                loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), new VectorMatmul(), MIN_ELEMENTS,
+                        MIN_COLS);
             } catch (OneDnnNatives.UnavailableException | RuntimeException | LinkageError e) {
                 loaded = "oneDNN is not available: " + e.getMessage();
             }
@@ -195,8 +198,9 @@ public final class OneDnnMatmul implements MatmulBackend {
         int k = weight.cols();
         int n = weight.rows();
         api.setThreads(Parallel.threads());
-        Shape shape = shape(k, n);
-        MemorySegment weightMemory = packed(shape, weight);
+        Packed packedWeight = packed(weight);
+        Shape shape = packedWeight.shape();
+        MemorySegment weightMemory = packedWeight.memory();
         ensureScratch(k, n, Math.min(MAX_ROWS, (rows + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM));
         for (int first = 0; first < rows; first += MAX_ROWS) {
             int count = Math.min(MAX_ROWS, rows - first);
@@ -269,9 +273,10 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     /** The weight's blocked copy, made on first use. */
-    private MemorySegment packed(Shape shape, WeightMatrix weight) {
+    private Packed packed(WeightMatrix weight) {
         Packed p = packed.get(weight);
         if (p == null) {
+            Shape shape = shape(weight.cols(), weight.rows());
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment data = arena.allocate(api.size(shape.packedDesc), 64);
@@ -281,7 +286,7 @@ public final class OneDnnMatmul implements MatmulBackend {
                 setArg(0, OneDnnApi.ARG_FROM, shape.plainMemory);
                 setArg(1, OneDnnApi.ARG_TO, memory);
                 api.execute(shape.reorder, args, 2);
-                p = new Packed(arena, memory);
+                p = new Packed(arena, memory, shape);
             } catch (RuntimeException | Error e) {
                 arena.close();
                 throw e;
@@ -292,7 +297,7 @@ public final class OneDnnMatmul implements MatmulBackend {
                 weight.data().unload();
             }
         }
-        return p.memory();
+        return p;
     }
 
     /** Frees the blocked copy of a weight (its model is closing); a later multiply would make a new one. */
