@@ -46,6 +46,19 @@ public final class VectorOps {
     }
 
     /** y[yOff+i] += x[xOff+i]. */
+    /** {@code x[xOff + i] *= factor} for {@code i < n}: one rounding per element, as the scalar product. */
+    public static void scale(float[] x, int xOff, int n, float factor) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector f = FloatVector.broadcast(S, factor);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).mul(f).intoArray(x, xOff + i);
+        }
+        for (; i < n; i++) {
+            x[xOff + i] *= factor;
+        }
+    }
+
     public static void add(float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);

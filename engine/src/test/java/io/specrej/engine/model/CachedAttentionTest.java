@@ -1,0 +1,179 @@
+package io.specrej.engine.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.tensor.Exp;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link CachedAttention} against a plain scalar loop with the arithmetic it documents (per head: four partial dot
+ * products over d mod 4, summed (a0 + a1) + (a2 + a3); scale; softmax through {@link Exp}; one multiply-add chain per
+ * output element in increasing position), bit for bit, for every way the kernel splits a group of query heads (4, 3,
+ * 2, 1 at a time), head sizes on and off the vector path, whole and cut pages and sliding windows. The fixtures' tiny
+ * models (head_dim 16, two heads per group) reach none of the multi-head kernels; real checkpoints do (Qwen2.5: 7
+ * heads per group, head_dim 64). A double-precision softmax attention checks that the reference itself is attention.
+ */
+class CachedAttentionTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @ParameterizedTest(name = "{0}: {1} heads / {2} kv heads, head_dim {3}, window {4}")
+    @CsvSource({
+            "llama, 7, 1, 64, 0", "llama, 8, 2, 64, 0", "llama, 6, 2, 64, 0", "llama, 5, 1, 64, 0",
+            "llama, 3, 1, 64, 0", "llama, 4, 4, 64, 0", "llama, 2, 1, 128, 0", "llama, 9, 3, 18, 0",
+            "llama, 4, 2, 16, 0", "mistral, 14, 2, 64, 21", "mistral, 4, 1, 20, 5", "gpt2, 3, 3, 64, 0"})
+    void matchesTheScalarReferenceBitForBit(String family, int heads, int kvHeads, int headDim, int window) {
+        ModelConfig c = config(family, heads, kvHeads, headDim, window);
+        assertEquals(heads, c.heads());
+        assertEquals(kvHeads, c.kvHeads());
+        assertEquals(headDim, c.headDim());
+        int layers = 2;
+        int layer = 1;
+        Random random = new Random(heads * 1000L + kvHeads * 100L + headDim + window);
+        KvCache layout = new KvCache(layers, c.kvDim());
+        // Two sequences (70 and 33 cached tokens) and tokens at whole-page ends, cut pages and position 0.
+        int[] lengths = {70, 33};
+        float[][][] pages = new float[lengths.length][][];
+        for (int s = 0; s < lengths.length; s++) {
+            pages[s] = new float[(lengths[s] + KvCache.PAGE_TOKENS - 1) / KvCache.PAGE_TOKENS][];
+            for (int p = 0; p < pages[s].length; p++) {
+                pages[s][p] = new float[layers * 2 * KvCache.PAGE_TOKENS * c.kvDim()];
+                for (int i = 0; i < pages[s][p].length; i++) {
+                    pages[s][p][i] = (float) random.nextGaussian();
+                }
+            }
+        }
+        int[] sequence = {0, 0, 0, 0, 1, 1, 1};
+        int[] positions = {0, 15, 47, 69, 16, 31, 32};
+        int n = sequence.length;
+        float[] q = new float[n * c.qDim()];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) random.nextGaussian() * 0.5f;
+        }
+        float[] out = new float[n * c.qDim()];
+        new CachedAttention(c).run(layer, n, q, sequence, positions, pages, out);
+
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < heads; h++) {
+                float[][] seqPages = pages[sequence[t]];
+                float[] expected = reference(c, layout, layer, q, t, h, positions[t], seqPages);
+                double[] exact = exactAttention(c, layout, layer, q, t, h, positions[t], seqPages);
+                for (int e = 0; e < headDim; e++) {
+                    float actual = out[t * c.qDim() + h * headDim + e];
+                    assertEquals(Float.floatToRawIntBits(expected[e]), Float.floatToRawIntBits(actual),
+                            "token " + t + " head " + h + " element " + e + ": " + actual + " vs " + expected[e]);
+                    assertTrue(Math.abs(exact[e] - actual) < 1e-4, "token " + t + " head " + h + " element " + e
+                            + ": " + actual + " vs double-precision " + exact[e]);
+                }
+            }
+        }
+    }
+
+    private static float[] reference(ModelConfig c, KvCache layout, int layer, float[] q, int t, int h, int position,
+                                     float[][] pages) {
+        int headDim = c.headDim();
+        int g = h / (c.heads() / c.kvHeads());
+        int first = c.slidingWindow() == null ? 0 : Math.max(0, position - c.slidingWindow() + 1);
+        int span = position - first + 1;
+        float[] p = new float[span];
+        float max = Float.NEGATIVE_INFINITY;
+        int qOffset = t * c.qDim() + h * headDim;
+        for (int j = first; j <= position; j++) {
+            float[] page = pages[j / KvCache.PAGE_TOKENS];
+            int slot = j % KvCache.PAGE_TOKENS;
+            float[] a = new float[4];
+            int d = 0;
+            for (; d + 3 < headDim; d += 4) {
+                for (int u = 0; u < 4; u++) {
+                    a[u] = Math.fma(q[qOffset + d + u], key(layout, layer, page, slot, g * headDim + d + u), a[u]);
+                }
+            }
+            for (; d < headDim; d++) {
+                a[0] = Math.fma(q[qOffset + d], key(layout, layer, page, slot, g * headDim + d), a[0]);
+            }
+            float dot = (a[0] + a[1]) + (a[2] + a[3]);
+            float s = c.family() == Family.GPT2 ? dot / (float) Math.sqrt(headDim)
+                    : dot * (float) Math.pow(headDim, -0.5);
+            p[j - first] = s;
+            max = Math.max(max, s);
+        }
+        float inv = 1f / Exp.expShiftedInPlace(p, 0, span, max);
+        float[] out = new float[headDim];
+        for (int e = 0; e < headDim; e++) {
+            float acc = 0f;
+            for (int j = first; j <= position; j++) {
+                float[] page = pages[j / KvCache.PAGE_TOKENS];
+                float v = page[layout.valueOffset(layer, j % KvCache.PAGE_TOKENS) + g * headDim + e];
+                acc = Math.fma(v, p[j - first] * inv, acc);
+            }
+            out[e] = acc;
+        }
+        return out;
+    }
+
+    private static double[] exactAttention(ModelConfig c, KvCache layout, int layer, float[] q, int t, int h,
+                                           int position, float[][] pages) {
+        int headDim = c.headDim();
+        int g = h / (c.heads() / c.kvHeads());
+        int first = c.slidingWindow() == null ? 0 : Math.max(0, position - c.slidingWindow() + 1);
+        double[] w = new double[position - first + 1];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = first; j <= position; j++) {
+            double dot = 0;
+            for (int d = 0; d < headDim; d++) {
+                dot += (double) q[t * c.qDim() + h * headDim + d]
+                        * key(layout, layer, pages[j / KvCache.PAGE_TOKENS], j % KvCache.PAGE_TOKENS, g * headDim + d);
+            }
+            w[j - first] = dot / Math.sqrt(headDim);
+            max = Math.max(max, w[j - first]);
+        }
+        double sum = 0;
+        for (int i = 0; i < w.length; i++) {
+            w[i] = Math.exp(w[i] - max);
+            sum += w[i];
+        }
+        double[] out = new double[headDim];
+        for (int j = first; j <= position; j++) {
+            float[] page = pages[j / KvCache.PAGE_TOKENS];
+            for (int e = 0; e < headDim; e++) {
+                out[e] += w[j - first] / sum
+                        * page[layout.valueOffset(layer, j % KvCache.PAGE_TOKENS) + g * headDim + e];
+            }
+        }
+        return out;
+    }
+
+    private static float key(KvCache layout, int layer, float[] page, int slot, int element) {
+        return page[layout.keyBase(layer) + element * KvCache.PAGE_TOKENS + slot];
+    }
+
+    private static ModelConfig config(String family, int heads, int kvHeads, int headDim, int window) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("model_type", family);
+        root.put("vocab_size", 64);
+        if (family.equals("gpt2")) {
+            root.put("n_embd", heads * headDim);
+            root.put("n_head", heads);
+            root.put("n_layer", 2);
+            root.put("n_positions", 256);
+        } else {
+            root.put("hidden_size", heads * headDim);
+            root.put("head_dim", headDim);
+            root.put("num_attention_heads", heads);
+            root.put("num_key_value_heads", kvHeads);
+            root.put("num_hidden_layers", 2);
+            root.put("intermediate_size", 32);
+            root.put("max_position_embeddings", 256);
+            if (window > 0) {
+                root.put("sliding_window", window);
+            }
+        }
+        return ModelConfig.parse(Path.of("test-config.json"), root);
+    }
+}
