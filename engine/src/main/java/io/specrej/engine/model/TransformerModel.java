@@ -29,6 +29,8 @@ public final class TransformerModel implements AutoCloseable {
     private final ModelWeights weights;
     private final MatmulBackend matmul;
     private final ForwardPass pass;
+    /** Whether the backend has had {@link MatmulBackend#prepare} (once, before the first forward pass). */
+    private volatile boolean prepared;
 
     private TransformerModel(ModelConfig config, CheckpointWeights checkpoint, MatmulBackend matmul) {
         this.config = config;
@@ -95,13 +97,27 @@ public final class TransformerModel implements AutoCloseable {
      */
     public float[] forward(KvCache cache, int[] sequenceIds, int[] offsets, int count, int[] tokens,
                            int[] outputTokens, int outputCount) {
+        prepareWeights();
         return pass.run(cache, sequenceIds, offsets, count, tokens, outputTokens, outputCount);
     }
 
     /** Appends tokens to sequences and returns one output row per sequence, at its last new token. */
     public float[] forwardLast(KvCache cache, int[] sequenceIds, int[] offsets, int count, int[] tokens) {
         int[] last = pass.lastTokenIndexes(offsets, count);
+        prepareWeights();
         return pass.run(cache, sequenceIds, offsets, count, tokens, last, count);
+    }
+
+    /** Lets the backend copy the weights it keeps copies of before the first pass (not at load: inspect needs none). */
+    private void prepareWeights() {
+        if (!prepared) {
+            synchronized (this) {
+                if (!prepared) {
+                    matmul.prepare(matmulWeights());
+                    prepared = true;
+                }
+            }
+        }
     }
 
     /** Number of parameters (elements of every stored tensor). */

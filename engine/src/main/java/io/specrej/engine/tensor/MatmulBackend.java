@@ -17,6 +17,14 @@ public interface MatmulBackend {
     void multiply(float[] input, int rows, WeightMatrix weight, float[] output);
 
     /**
+     * Called once before a model's first forward pass with every weight it multiplies by. A backend that keeps its
+     * own copy of a weight (oneDNN: a blocked layout) makes the copies now, largest first: while a weight is being
+     * copied it is resident twice (mapped pages and copy), and copied first that happens while little else is.
+     */
+    default void prepare(java.util.List<WeightMatrix> weights) {
+    }
+
+    /**
      * Drops whatever the backend keeps for this weight (oneDNN: its blocked copy). Called for every weight of a model
      * when the model closes, before the checkpoint is unmapped.
      */

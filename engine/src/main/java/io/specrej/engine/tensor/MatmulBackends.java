@@ -93,6 +93,14 @@ public final class MatmulBackends {
         }
 
         @Override
+        public void prepare(java.util.List<WeightMatrix> weights) {
+            java.util.List<WeightMatrix> large = weights.stream().filter(OneDnnMatmul::takes).toList();
+            if (!large.isEmpty()) {
+                resolve().prepare(large);
+            }
+        }
+
+        @Override
         public void release(WeightMatrix weight) {
             MatmulBackend r = resolved;
             if (r != null) {

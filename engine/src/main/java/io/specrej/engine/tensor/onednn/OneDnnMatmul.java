@@ -272,6 +272,23 @@ public final class OneDnnMatmul implements MatmulBackend {
         });
     }
 
+    /** Makes the blocked copies of the weights this backend multiplies, largest first (see the interface). */
+    @Override
+    public void prepare(java.util.List<WeightMatrix> weights) {
+        java.util.List<WeightMatrix> mine = new java.util.ArrayList<>();
+        for (WeightMatrix w : weights) {
+            if (takes(w, minElements, minCols)) {
+                mine.add(w);
+            }
+        }
+        mine.sort(java.util.Comparator.comparingLong(WeightMatrix::byteSize).reversed());
+        synchronized (api) {
+            for (WeightMatrix w : mine) {
+                packed(w);
+            }
+        }
+    }
+
     /** The weight's blocked copy, made on first use. */
     private Packed packed(WeightMatrix weight) {
         Packed p = packed.get(weight);
