@@ -27,6 +27,7 @@ done
 log "torch score skywork n=16 bf16"; $PY $PEERS/torch_generate.py --model $R --n 16 --prompt-len 128 --new-tokens 1 --threads 2 --dtype bf16 2>&1 | tail -1
 log "sgemm_peak"; env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $PY $PEERS/sgemm_peak.py --threads 2 2>&1 | tail -30
 log "specrej attention share, n=8, context 2048"; ./specrej bench --model $G --n 8 --prompt-len 2032 --new-tokens 16 --threads 2 --runs 1
+log "torch bf16 n=8, context 2048 (its score phase, a full forward over 8 x 2048 tokens, takes ~3 min)"; $PY $PEERS/torch_generate.py --model $G --n 8 --prompt-len 2032 --new-tokens 16 --threads 2 --dtype bf16 2>&1 | tail -1
 for b in auto vector; do
   log "max RSS, --matmul $b, generate n=4 (file $(stat -c %s $G/model.safetensors) bytes)"
   /usr/bin/time -f "max RSS %M KB" ./specrej generate --matmul $b --model $G --ids 1,2,3,4,5,6,7,8 --n 4 --max-new-tokens 8 --ignore-eos --json > /dev/null
