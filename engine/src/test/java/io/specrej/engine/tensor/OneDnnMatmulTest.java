@@ -76,7 +76,7 @@ class OneDnnMatmulTest {
             }
             for (int threads : new int[] {1, 2}) {
                 Parallel.setThreads(threads);
-                for (int m : new int[] {2, 15, 16, 17, 64, 100, 255, 256, 257, 300}) {
+                for (int m : new int[] {2, 3, 5, 8, 14, 15, 16, 17, 64, 100, 255, 256, 257, 300}) {
                     float[] batch = new float[m * n];
                     onednn.multiply(x, m, w, batch);
                     for (int i = 0; i < m * n; i++) {

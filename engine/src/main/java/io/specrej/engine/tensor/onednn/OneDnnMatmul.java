@@ -27,13 +27,15 @@ import java.util.Map;
  * <p>Batch invariance (the {@link MatmulBackend} contract). oneDNN chooses its blocking, and sometimes a split of
  * the k-reduction over threads, from the problem shape, so a row's result could depend on how many rows are in the
  * batch. This backend therefore only ever asks oneDNN for row counts that are multiples of {@value #ROW_QUANTUM}, up
- * to {@value #MAX_ROWS} (smaller batches are padded, larger ones cut into pieces of {@value #MAX_ROWS}); on the
- * machines measured (docs/PERFORMANCE.md) every such count reduces each output in the same order. Because that is a
- * property of oneDNN's heuristics and not a promise, the first call of every (shape, row count) is checked: the
- * first {@value #ROW_QUANTUM} rows are recomputed with the {@value #ROW_QUANTUM}-row primitive and compared bit for
- * bit. A mismatch is reported once on stderr and by {@link #batchInvariant()}.
+ * to {@value #MAX_ROWS} (larger batches are cut into pieces of {@value #MAX_ROWS}), or, below 16 rows, multiples of
+ * {@value #SMALL_ROW_QUANTUM} (never 1: a 1-row product reduces in another order here); on the machines measured
+ * (docs/PERFORMANCE.md) every such count reduces each output in the same order. Because that is a property of
+ * oneDNN's heuristics and not a promise, the first call of every (shape, row count) is checked against the
+ * {@value #ROW_QUANTUM}-row kernel on the same input, bit for bit. A small-row kernel that differs is replaced by the
+ * 16-row result at once (that shape then pads to 16); a larger one that differs is reported once on stderr and by
+ * {@link #batchInvariant()}.
  *
- * <p>Weights: on first use each weight is copied once into the blocked layout oneDNN's kernels read (chosen by
+ * <p>Weights: before first use each weight is copied once into the blocked layout oneDNN's kernels read (chosen by
  * oneDNN for the 256-row problem and then used for every row count, so all row counts share one copy). Without
  * this, every call re-blocks the weight on the fly, which costs more than the multiply itself at 16 rows. The
  * copy is as big as the weight; the checkpoint's mapped pages are then dropped from memory ({@code unload}), so a
@@ -44,6 +46,13 @@ import java.util.Map;
  */
 public final class OneDnnMatmul implements MatmulBackend {
     static final int ROW_QUANTUM = 16;
+    /**
+     * Batches of fewer than {@link #ROW_QUANTUM} rows are padded to a multiple of this instead (so one sequence does
+     * not pay for sixteen), provided the kernel for that row count gives the 16-row kernel's bits: checked on its
+     * first call, and if it does not, that call returns the 16-row result and the shape pads to 16 from then on.
+     * One row is never used: oneDNN reduces a 1-row product in another order (measured, docs/PERFORMANCE.md).
+     */
+    static final int SMALL_ROW_QUANTUM = 2;
     static final int MAX_ROWS = 256;
     /**
      * Smaller weights stay with the fallback: a oneDNN call costs tens of microseconds besides the multiply (handles,
@@ -62,6 +71,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     private final MatmulBackend fallback;
     private final long minElements;
     private final int minCols;
+    private final int smallRowQuantum;
     private final Map<Long, Shape> shapes = new HashMap<>();
     private final Map<WeightMatrix, Packed> packed = new IdentityHashMap<>();
     private final MemorySegment args = Arena.global().allocate(3 * OneDnnApi.EXEC_ARG_BYTES, 8);
@@ -70,11 +80,12 @@ public final class OneDnnMatmul implements MatmulBackend {
     private MemorySegment check = MemorySegment.NULL;
     private volatile boolean batchInvariant = true;
 
-    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback, long minElements, int minCols) {
+    private OneDnnMatmul(OneDnnApi api, MatmulBackend fallback, long minElements, int minCols, int smallRowQuantum) {
         this.api = api;
         this.fallback = fallback;
         this.minElements = minElements;
         this.minCols = minCols;
+        this.smallRowQuantum = smallRowQuantum;
     }
 
     /**
@@ -82,7 +93,26 @@ public final class OneDnnMatmul implements MatmulBackend {
      * tiny fixture models through it). Its primitives and weight copies are its own.
      */
     public OneDnnMatmul forEveryWeight() {
-        return new OneDnnMatmul(api, fallback, 0, 0);
+        return new OneDnnMatmul(api, fallback, 0, 0, SMALL_ROW_QUANTUM);
+    }
+
+    /**
+     * A backend like {@link #forEveryWeight} padding small batches to multiples of {@code quantum} rows (tests: with
+     * 1, the 1-row kernels that disagree with the 16-row ones must be caught and replaced).
+     */
+    OneDnnMatmul withSmallRowQuantum(int quantum) {
+        return new OneDnnMatmul(api, fallback, 0, 0, quantum);
+    }
+
+    /** Shapes whose small-row kernels gave other bits than their 16-row kernel (and now pad to 16 rows). */
+    int shapesPaddedToSixteen() {
+        synchronized (api) {
+            int count = 0;
+            for (Shape shape : shapes.values()) {
+                count += shape.smallRowsDiffer ? 1 : 0;
+            }
+            return count;
+        }
     }
 
     /**
@@ -96,6 +126,10 @@ public final class OneDnnMatmul implements MatmulBackend {
         final MemorySegment plainMemory;
         final MemorySegment reorder;
         final Kernel[] kernels = new Kernel[MAX_ROWS / ROW_QUANTUM];
+        /** Kernels for fewer than 16 rows, indexed by row count. */
+        final Kernel[] smallKernels = new Kernel[ROW_QUANTUM];
+        /** A small-row kernel gave other bits than the 16-row kernel: every small batch pads to 16 from then on. */
+        boolean smallRowsDiffer;
 
         Shape(int k, int n, MemorySegment packedDesc, MemorySegment plainMemory, MemorySegment reorder) {
             this.k = k;
@@ -135,7 +169,7 @@ public final class OneDnnMatmul implements MatmulBackend {
         if (loaded == null) {
             try {
                 loaded = new OneDnnMatmul(new OneDnnApi(OneDnnNatives.load()), new VectorMatmul(), MIN_ELEMENTS,
-                        MIN_COLS);
+                        MIN_COLS, SMALL_ROW_QUANTUM);
             } catch (OneDnnNatives.UnavailableException | RuntimeException | LinkageError e) {
                 loaded = "oneDNN is not available: " + e.getMessage();
             }
@@ -201,18 +235,27 @@ public final class OneDnnMatmul implements MatmulBackend {
         Packed packedWeight = packed(weight);
         Shape shape = packedWeight.shape();
         MemorySegment weightMemory = packedWeight.memory();
+        // At least 16 rows of scratch: the first-call check runs the 16-row kernel on the same input.
         ensureScratch(k, n, Math.min(MAX_ROWS, (rows + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM));
         for (int first = 0; first < rows; first += MAX_ROWS) {
             int count = Math.min(MAX_ROWS, rows - first);
-            int padded = (count + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM;
             Bf16Narrowing.narrow(input, first * k, count * k, src, 0);
-            Kernel kernel = kernel(shape, padded);
+            Kernel kernel = kernel(shape, paddedRows(shape, count));
             run(kernel, weightMemory, dst);
-            if (!kernel.checked) {
-                checkAgainstSmallest(shape, kernel, weightMemory);
-            }
-            MemorySegment.copy(dst, JAVA_FLOAT, 0, output, first * n, count * n);
+            MemorySegment result = kernel.checked ? dst : checkAgainstSixteenRows(shape, kernel, weightMemory);
+            MemorySegment.copy(result, JAVA_FLOAT, 0, output, first * n, count * n);
         }
+    }
+
+    /** The row count oneDNN is asked for: a multiple of 2 below 16 rows (unless the shape failed that), else of 16. */
+    private int paddedRows(Shape shape, int count) {
+        if (count < ROW_QUANTUM && !shape.smallRowsDiffer) {
+            int padded = (count + smallRowQuantum - 1) / smallRowQuantum * smallRowQuantum;
+            if (padded < ROW_QUANTUM) {
+                return padded;
+            }
+        }
+        return (count + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM;
     }
 
     private void run(Kernel kernel, MemorySegment weightMemory, MemorySegment out) {
@@ -230,22 +273,33 @@ public final class OneDnnMatmul implements MatmulBackend {
         args.set(ADDRESS, at + 8, memory);
     }
 
-    /** Recomputes the first 16 rows with the 16-row primitive; their bits must match the bigger call's. */
-    private void checkAgainstSmallest(Shape shape, Kernel kernel, MemorySegment weightMemory) {
+    /**
+     * First call of a kernel: recomputes the same input with the 16-row kernel and compares the rows both computed,
+     * bit for bit. Returns the buffer whose rows are the answer: a small-row kernel that disagrees is replaced by the
+     * 16-row result (and its shape pads to 16 from then on), so results never depend on the batch size; a larger
+     * kernel that disagrees cannot be replaced (no smaller kernel covers its rows) and is reported on stderr.
+     */
+    private MemorySegment checkAgainstSixteenRows(Shape shape, Kernel kernel, MemorySegment weightMemory) {
         kernel.checked = true;
         if (kernel.rows == ROW_QUANTUM) {
-            return;
+            return dst;
         }
-        Kernel smallest = kernel(shape, ROW_QUANTUM);
-        run(smallest, weightMemory, check);
-        long bytes = (long) ROW_QUANTUM * shape.n * Float.BYTES;
-        if (MemorySegment.mismatch(dst, 0, bytes, check, 0, bytes) != -1) {
-            batchInvariant = false;
-            System.err.println("warning: oneDNN's kernel for a [" + kernel.rows + " x " + shape.k + "] x ["
-                    + shape.k + " x " + shape.n + "] multiply (" + kernel.primitive.implementation()
-                    + ") gives different bits than for 16 rows on this machine, so results can depend on the batch "
-                    + "size; use --matmul vector for batch-invariant results");
+        Kernel sixteen = kernel(shape, ROW_QUANTUM);
+        run(sixteen, weightMemory, check);
+        long bytes = (long) Math.min(kernel.rows, ROW_QUANTUM) * shape.n * Float.BYTES;
+        if (MemorySegment.mismatch(dst, 0, bytes, check, 0, bytes) == -1) {
+            return dst;
         }
+        if (kernel.rows < ROW_QUANTUM) {
+            shape.smallRowsDiffer = true;
+            return check;
+        }
+        batchInvariant = false;
+        System.err.println("warning: oneDNN's kernel for a [" + kernel.rows + " x " + shape.k + "] x ["
+                + shape.k + " x " + shape.n + "] multiply (" + kernel.primitive.implementation()
+                + ") gives different bits than for 16 rows on this machine, so results can depend on the batch "
+                + "size; use --matmul vector for batch-invariant results");
+        return dst;
     }
 
     private Shape shape(int k, int n) {
@@ -330,8 +384,8 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     private Kernel kernel(Shape shape, int rows) {
-        int slot = rows / ROW_QUANTUM - 1;
-        Kernel kernel = shape.kernels[slot];
+        boolean small = rows < ROW_QUANTUM;
+        Kernel kernel = small ? shape.smallKernels[rows] : shape.kernels[rows / ROW_QUANTUM - 1];
         if (kernel == null) {
             MemorySegment srcDesc = api.desc(rows, shape.k, OneDnnApi.DATA_BF16, shape.k, 1);
             MemorySegment dstDesc = api.desc(rows, shape.n, OneDnnApi.DATA_F32, shape.n, 1);
@@ -347,7 +401,11 @@ public final class OneDnnMatmul implements MatmulBackend {
                 api.destroyDesc(srcDesc);
                 api.destroyDesc(dstDesc);
             }
-            shape.kernels[slot] = kernel;
+            if (small) {
+                shape.smallKernels[rows] = kernel;
+            } else {
+                shape.kernels[rows / ROW_QUANTUM - 1] = kernel;
+            }
         }
         return kernel;
     }
