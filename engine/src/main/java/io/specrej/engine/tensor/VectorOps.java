@@ -45,7 +45,6 @@ public final class VectorOps {
         }
     }
 
-    /** y[yOff+i] += x[xOff+i]. */
     /** {@code x[xOff + i] *= factor} for {@code i < n}: one rounding per element, as the scalar product. */
     public static void scale(float[] x, int xOff, int n, float factor) {
         int i = 0;
@@ -59,6 +58,7 @@ public final class VectorOps {
         }
     }
 
+    /** y[yOff+i] += x[xOff+i]. */
     public static void add(float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);

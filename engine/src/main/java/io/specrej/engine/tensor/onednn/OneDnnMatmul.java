@@ -343,7 +343,7 @@ public final class OneDnnMatmul implements MatmulBackend {
         }
     }
 
-    /** The weight's blocked copy, made on first use. */
+    /** The weight's blocked copy, made by {@link #prepare} or else on first use. */
     private Packed packed(WeightMatrix weight) {
         Packed p = packed.get(weight);
         if (p == null) {
