@@ -5,6 +5,9 @@
 #   ./specrej random-model --config /work/shared/configs/qwen2.5-0.5b-instruct.json --out /tmp/qwen05-bf16 --dtype bf16
 #   ./specrej random-model --config /work/shared/configs/skywork-reward-v2-qwen3-0.6b.json --out /tmp/skywork-bf16 --dtype bf16
 cd "$(dirname "$0")/../.."
+# Build once now, then never again during the run (an edit made meanwhile must not mix two versions in one log).
+./specrej --version > /dev/null || exit 1
+export SPECREJ_NO_REBUILD=1
 O=/tmp/perf/out; mkdir -p $O
 G=/tmp/qwen05-bf16; R=/tmp/skywork-bf16
 PY=/usr/bin/python3; PEERS=/work/shared/peers
