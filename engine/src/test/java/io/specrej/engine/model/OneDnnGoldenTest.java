@@ -73,16 +73,7 @@ class OneDnnGoldenTest {
             }
             KvCache cache = model.newCache();
             int[] ids = new int[count];
-            int[] offsets = new int[count + 1];
-            for (int s = 0; s < count; s++) {
-                ids[s] = cache.newSequence();
-                offsets[s + 1] = offsets[s] + prompts[s].length;
-            }
-            int[] tokens = new int[offsets[count]];
-            for (int s = 0; s < count; s++) {
-                System.arraycopy(prompts[s], 0, tokens, offsets[s], prompts[s].length);
-            }
-            assertSameBits(model.forwardLast(cache, ids, offsets, count, tokens), alone, "prompt");
+            assertSameBits(BatchedDecodeGoldenTest.prefillTogether(model, cache, prompts, ids), alone, "prompt");
             int[] stepOffsets = new int[count + 1];
             int[] stepTokens = new int[count];
             for (int s = 0; s < count; s++) {
