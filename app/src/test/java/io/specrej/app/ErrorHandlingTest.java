@@ -45,7 +45,7 @@ class ErrorHandlingTest {
     @Test
     void unknownMatmulBackendIsABadParameter() {
         assertOneLineError(generate("--ids", "1", "--max-new-tokens", "2", "--matmul", "blas"),
-                "unknown matmul backend 'blas' (expected auto, vector or onednn)");
+                "unknown matmul backend 'blas' (expected auto, vector, onednn or q8_0)");
         assertOneLineError(Cli.run("--matmul", "cuda", "inspect", LLAMA), "unknown matmul backend 'cuda'");
     }
 

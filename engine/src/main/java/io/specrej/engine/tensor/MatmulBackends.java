@@ -6,8 +6,9 @@ import java.util.Locale;
 
 /**
  * Chooses the matrix-multiply backend models are loaded with: {@code vector} (the portable Vector API kernels),
- * {@code onednn} (oneDNN for BF16 weights, the Vector API for the rest) or {@code auto} (the default: oneDNN where it
- * loads and the CPU has bf16 dot-product instructions, else the Vector API). The choice comes from
+ * {@code onednn} (oneDNN for BF16 weights, the Vector API for the rest), {@code auto} (the default: oneDNN where it
+ * loads and the CPU has bf16 dot-product instructions, else the Vector API) or {@code q8_0} (the Vector API on 8-bit
+ * copies of the weights, {@link Q8Matmul}; changes the numbers, opt-in). The choice comes from
  * {@link #setDefault} (the CLI's {@code --matmul}) or the system property {@code specrej.matmul}.
  */
 public final class MatmulBackends {
@@ -46,7 +47,7 @@ public final class MatmulBackends {
     }
 
     /**
-     * The backend for {@code auto}, {@code vector} or {@code onednn}.
+     * The backend for {@code auto}, {@code vector}, {@code onednn} or {@code q8_0}.
      *
      * @throws BadInputException for an unknown name, or {@code onednn} where it cannot be loaded (with the reason)
      */
@@ -63,9 +64,11 @@ public final class MatmulBackends {
                 }
             case "auto":
                 return auto();
+            case "q8_0", "q8":
+                return new Q8Matmul(VECTOR);
             default:
                 throw new BadInputException("unknown matmul backend '" + choice
-                        + "' (expected auto, vector or onednn)");
+                        + "' (expected auto, vector, onednn or q8_0)");
         }
     }
 

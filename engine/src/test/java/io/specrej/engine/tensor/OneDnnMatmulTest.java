@@ -153,7 +153,7 @@ class OneDnnMatmulTest {
         assertEquals("vector-api", MatmulBackends.select("vector").name());
         assertEquals("vector-api", MatmulBackends.select(" Vector ").name());
         BadInputException e = assertThrows(BadInputException.class, () -> MatmulBackends.select("blas"));
-        assertTrue(e.getMessage().contains("auto, vector or onednn"), e.getMessage());
+        assertTrue(e.getMessage().contains("auto, vector, onednn or q8_0"), e.getMessage());
         MatmulBackend auto = MatmulBackends.select("auto");
         assertTrue(auto.name().equals("auto:onednn") || auto.name().equals("auto:vector-api"), auto.name());
         assertTrue(!MatmulBackends.autoNote().isEmpty());

@@ -1,0 +1,160 @@
+package io.specrej.engine.tensor;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code --matmul q8_0}: the Vector API kernels on 8-bit copies of the weights ({@link Q8Weight}: blocks of 32
+ * signed bytes with one float scale, 1.125 bytes per weight).
+ *
+ * <p>What it is for: a decode step with few sequences streams every weight from memory once, so its speed is the
+ * memory bandwidth divided by the weights' bytes; Q8_0 moves 56 % of BF16's bytes. With many sequences a step is
+ * bound by the multiply-add rate instead, and oneDNN's bf16 dot products ({@code --matmul auto}) win there.
+ * Quantization changes the numbers (each weight is rounded to 1 of 255 levels of its block's maximum), so this is
+ * opt-in; docs/PERFORMANCE.md has the accuracy measured against the unquantized model.
+ *
+ * <p>Which weights: every weight a model multiplies by whose rows are whole blocks and that has at least
+ * {@value Q8Weight#MIN_ROWS} rows (so a classifier's score head keeps its stored dtype), quantized once before the
+ * model's first forward pass ({@link #prepare}, largest first; the checkpoint's pages of a copied weight are then
+ * dropped from memory as oneDNN's copies do). Everything else goes to {@link VectorMatmul}. Embedding lookups read the
+ * checkpoint, so a tied lm_head is quantized for the head only.
+ *
+ * <p>Batch invariance holds as for {@link VectorMatmul}: one reduction order for every tile ({@link Q8Kernels}).
+ */
+public final class Q8Matmul implements MatmulBackend {
+    private final MatmulBackend fallback;
+    /** Copy-on-write, so {@link #multiply} reads it without a lock. */
+    private volatile Map<WeightMatrix, Q8Weight> copies = new IdentityHashMap<>();
+
+    public Q8Matmul(MatmulBackend fallback) {
+        this.fallback = fallback;
+    }
+
+    /** Whether this backend multiplies {@code weight} in Q8_0 (else it passes it to the Vector API unchanged). */
+    public static boolean quantizes(WeightMatrix weight) {
+        return Q8Weight.quantizable(weight);
+    }
+
+    @Override
+    public void multiply(float[] input, int rows, WeightMatrix weight, float[] output) {
+        MatmulBackend.checkArguments(input, rows, weight, output);
+        if (!quantizes(weight)) {
+            fallback.multiply(input, rows, weight, output);
+            return;
+        }
+        Q8Weight q = copy(weight);
+        int n = weight.rows();
+        if (rows == 0) {
+            return;
+        }
+        long work = (long) rows * n * weight.cols();
+        if (work < 32_768 || Parallel.threads() == 1) {
+            computeRange(input, rows, q, output, 0, n);
+            return;
+        }
+        int groups = (n + 3) >>> 2;
+        Parallel.forRange(groups, (g0, g1) -> computeRange(input, rows, q, output, g0 << 2, Math.min(g1 << 2, n)));
+    }
+
+    @Override
+    public void prepare(List<WeightMatrix> weights) {
+        List<WeightMatrix> mine = new ArrayList<>();
+        for (WeightMatrix w : weights) {
+            if (quantizes(w)) {
+                mine.add(w);
+            }
+        }
+        mine.sort(Comparator.comparingLong(WeightMatrix::byteSize).reversed());
+        for (WeightMatrix w : mine) {
+            copy(w);
+        }
+    }
+
+    @Override
+    public synchronized void release(WeightMatrix weight) {
+        Q8Weight q = copies.get(weight);
+        if (q != null) {
+            Map<WeightMatrix, Q8Weight> next = new IdentityHashMap<>(copies);
+            next.remove(weight);
+            copies = next;
+            q.free();
+        }
+    }
+
+    @Override
+    public String name() {
+        return "q8_0";
+    }
+
+    /** Bytes of all Q8_0 copies held now (for reports). */
+    public long quantizedBytes() {
+        long bytes = 0;
+        for (Q8Weight q : copies.values()) {
+            bytes += q.byteSize();
+        }
+        return bytes;
+    }
+
+    /** The weight's Q8_0 copy, made by {@link #prepare} or else on first use. */
+    private Q8Weight copy(WeightMatrix weight) {
+        Q8Weight q = copies.get(weight);
+        if (q != null) {
+            return q;
+        }
+        synchronized (this) {
+            q = copies.get(weight);
+            if (q == null) {
+                q = Q8Weight.quantize(weight);
+                Map<WeightMatrix, Q8Weight> next = new IdentityHashMap<>(copies);
+                next.put(weight, q);
+                copies = next;
+                if (weight.data().isMapped()) {
+                    // The copy is what we read from now on: let the kernel drop the file's pages from our memory.
+                    weight.data().unload();
+                }
+            }
+            return q;
+        }
+    }
+
+    /** Output columns (weight rows) {@code [j0, j1)} for all input rows, in cache blocks of weight rows. */
+    private static void computeRange(float[] a, int m, Q8Weight w, float[] out, int j0, int j1) {
+        int k = w.cols;
+        int n = w.rows;
+        int nb = VectorMatmul.blockRows(k, 1);
+        for (int jb = j0; jb < j1; jb += nb) {
+            block(a, m, k, w, jb, Math.min(jb + nb, j1) - jb, out, n);
+        }
+    }
+
+    /** Weight rows {@code [j0, j0+nj)} times all {@code m} input rows. */
+    private static void block(float[] a, int m, int k, Q8Weight w, int j0, int nj, float[] out, int n) {
+        int nj4 = nj & ~3;
+        int r = 0;
+        for (; r + 4 <= m; r += 4) {
+            int ai = r * k;
+            int oi = r * n + j0;
+            int jj = 0;
+            for (; jj < nj4; jj += 4) {
+                Q8Kernels.tile4x4(a, ai, k, w, j0 + jj, out, oi + jj, n);
+            }
+            for (; jj < nj; jj++) {
+                Q8Kernels.tile4x1(a, ai, k, w, j0 + jj, out, oi + jj, n);
+            }
+        }
+        for (; r < m; r++) {
+            int ai = r * k;
+            int oi = r * n + j0;
+            int jj = 0;
+            for (; jj < nj4; jj += 4) {
+                Q8Kernels.tile1x4(a, ai, k, w, j0 + jj, out, oi + jj, n);
+            }
+            for (; jj < nj; jj++) {
+                Q8Kernels.tile1x1(a, ai, k, w, j0 + jj, out, oi + jj, n);
+            }
+        }
+    }
+}
