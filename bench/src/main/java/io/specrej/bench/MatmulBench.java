@@ -3,8 +3,8 @@ package io.specrej.bench;
 import io.specrej.engine.tensor.Bf16;
 import io.specrej.engine.tensor.DType;
 import io.specrej.engine.tensor.MatmulBackend;
+import io.specrej.engine.tensor.MatmulBackends;
 import io.specrej.engine.tensor.Parallel;
-import io.specrej.engine.tensor.VectorMatmul;
 import io.specrej.engine.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,13 +27,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@code output[M][N] = input[M][K] x weight[N][K]^T} with the Vector API backend, on the Linear shapes of
+ * {@code output[M][N] = input[M][K] x weight[N][K]^T} with the Vector API backend (or its Q8_0 copy), on the Linear shapes of
  * Qwen2.5-0.5B (hidden 896, intermediate 4864, 2 KV heads of 64, vocabulary 151936).
  *
  * <p>GFLOP/s = 2*M*N*K / (score in microseconds) / 1000. Build and run:
  * <pre>
  * mvn -o -q -pl engine,bench -am package -DskipTests
  * java -jar bench/target/benchmarks.jar MatmulBench -p m=64 -p shape=gate_up -p dtype=F32,BF16 -p threads=1,2
+ * java -jar bench/target/benchmarks.jar MatmulBench -p m=1 -p shape=lm_head -p dtype=BF16 -p backend=vector,q8_0
  * </pre>
  * Weights are read-only native segments at an odd address (a safetensors slice need not be aligned).
  */
@@ -62,7 +63,11 @@ public class MatmulBench {
     @Param({"1", "2"})
     public int threads;
 
-    private final MatmulBackend backend = new VectorMatmul();
+    /** vector (the weight's own dtype) or q8_0 (its Q8_0 copy, made in setup, as before a model's first pass). */
+    @Param({"vector"})
+    public String backend;
+
+    private MatmulBackend matmul;
     private WeightMatrix weight;
     private float[] input;
     private float[] output;
@@ -102,16 +107,19 @@ public class MatmulBench {
         }
         output = new float[m * n];
         Parallel.setThreads(threads);
+        matmul = MatmulBackends.select(backend);
+        matmul.prepare(java.util.List.of(weight));
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        matmul.release(weight);
         arena.close();
     }
 
     @Benchmark
     public float[] multiply() {
-        backend.multiply(input, m, weight, output);
+        matmul.multiply(input, m, weight, output);
         return output;
     }
 }

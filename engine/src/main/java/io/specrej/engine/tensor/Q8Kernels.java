@@ -2,10 +2,8 @@ package io.specrej.engine.tensor;
 
 import static io.specrej.engine.tensor.VectorKernels.LANES;
 import static io.specrej.engine.tensor.VectorKernels.SP;
-import static io.specrej.engine.tensor.VectorKernels.reduce;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -14,112 +12,182 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register tiles of {@link Q8Matmul} (written out shape by shape, like {@link VectorKernels}'; edit them
- * together). Tile {@code RxC} computes input rows {@code [r, r+R)} against weight rows {@code [j, j+C)}.
+ * The register tiles of {@link Q8Matmul} (written out shape by shape like {@link VectorKernels}'; edit them together).
+ * Tile {@code RxG} computes R input rows against G groups of {@link Q8Weight#GROUP} weight rows: the lanes of a vector
+ * are weight rows (the interleaved layout of {@link Q8Weight}), so each lane accumulates one output on its own.
  *
- * <p>Reduction order, the same for every tile: one {@code FloatVector} accumulator per output, for each chunk of
- * {@code LANES} columns in increasing order {@code acc = x[k..] .fma(dequant(w[k..]), acc)}, where
- * {@code dequant} widens the bytes exactly to float and multiplies lanewise by the block's scale; then
- * {@link VectorKernels#reduce}. A row has no tail (columns are whole blocks of 32, a multiple of LANES). So an output
- * has the bits {@link VectorKernels}' F32 tiles give for the dequantized matrix, in any tile, batch or thread.
+ * <p>The arithmetic of an output {@code (r, j)}, the same in every tile, so it never depends on the tile, the batch,
+ * the thread count or even the vector width: {@code acc = +0}; for each block of 32 columns in increasing order, a
+ * block sum {@code p = +0}, then {@code p = fma(x[r][k], (float) q[j][k], p)} for k in increasing order, then
+ * {@code acc = fma(p, scale[j][block], acc)}; the output is {@code acc}. The scale is applied once per block, and no
+ * sum runs across lanes: one multiply-add per weight and input row, which is what lets an 8-bit weight move through
+ * the core as fast as it streams from memory.
+ *
+ * <p>JIT notes: a lane-per-column layout (horizontal sums per output) was tried first; its tiles exceeded C2's
+ * inlining node budget ({@code NodeCountInliningCutoff}), left vector calls un-inlined (boxed) and ran 2-20x slower
+ * than the BF16 tiles. These tiles have no cross-lane work and stay small.
  */
 final class Q8Kernels {
     private static final int BLOCK = Q8Weight.BLOCK;
-    private static final ValueLayout.OfFloat F32 = WeightRows.F32_LE;
-    /** Bytes for one chunk of LANES weights; at least 64 bits (the smallest byte vector), extra lanes unused. */
+    private static final int GROUP = Q8Weight.GROUP;
+    /** Bytes for one column of a group; at least 64 bits (the smallest byte vector), extra lanes unused. */
     private static final VectorSpecies<Byte> BSP =
             VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));
-
-    static {
-        if (BLOCK % LANES != 0) {
-            throw new ExceptionInInitializerError("Q8_0 blocks of " + BLOCK + " need LANES dividing it, got " + LANES);
-        }
-    }
 
     private Q8Kernels() {
     }
 
-    /** LANES weights from byte offset {@code o}, widened exactly to float, times the block's scale. */
-    private static FloatVector dequant(MemorySegment q, long o, FloatVector scale) {
-        return ((FloatVector) ByteVector.fromMemorySegment(BSP, q, o, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2F, SP, 0)).mul(scale);
+    /** One column of a group: GROUP codes from byte offset {@code o}, widened exactly to float. */
+    private static FloatVector bytes(MemorySegment q, long o) {
+        return (FloatVector) ByteVector.fromMemorySegment(BSP, q, o, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, SP, 0);
     }
 
-    static void tile4x4(float[] a, int ai, int K, Q8Weight w, int j, float[] out, int oi, int N) {
+    /** Input row r (from {@code a[ai]}) against groups [g, g+8); writes {@code out[oi + i * N + t * GROUP + lane]}. */
+    static void tile1x8(float[] a, int ai, int K, Q8Weight w, int g, float[] out, int oi, int N) {
         final MemorySegment qs = w.quants;
-        final MemorySegment sc = w.scales;
+        final float[] sc = w.scales;
         final int blocks = K / BLOCK;
-        final long q0 = (long) j * K;
-        final long s0 = (long) j * blocks * 4;
-        final long q1 = (long) (j + 1) * K;
-        final long s1 = (long) (j + 1) * blocks * 4;
-        final long q2 = (long) (j + 2) * K;
-        final long s2 = (long) (j + 2) * blocks * 4;
-        final long q3 = (long) (j + 3) * K;
-        final long s3 = (long) (j + 3) * blocks * 4;
+        final long qStride = (long) K * GROUP;
+        final int sStride = blocks * GROUP;
+        final long q0 = g * qStride;
+        final int s0 = g * sStride;
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP), c04 = FloatVector.zero(SP), c05 = FloatVector.zero(SP), c06 = FloatVector.zero(SP), c07 = FloatVector.zero(SP);
+        for (int b = 0; b < blocks; b++) {
+            FloatVector p00 = FloatVector.zero(SP), p01 = FloatVector.zero(SP), p02 = FloatVector.zero(SP), p03 = FloatVector.zero(SP), p04 = FloatVector.zero(SP), p05 = FloatVector.zero(SP), p06 = FloatVector.zero(SP), p07 = FloatVector.zero(SP);
+            for (int k = b * BLOCK, end = k + BLOCK; k < end; k++) {
+                final long o = q0 + (long) k * GROUP;
+                final FloatVector x0 = FloatVector.broadcast(SP, a[ai + k]);
+                p00 = x0.fma(bytes(qs, o), p00);
+                p01 = x0.fma(bytes(qs, o + qStride), p01);
+                p02 = x0.fma(bytes(qs, o + 2 * qStride), p02);
+                p03 = x0.fma(bytes(qs, o + 3 * qStride), p03);
+                p04 = x0.fma(bytes(qs, o + 4 * qStride), p04);
+                p05 = x0.fma(bytes(qs, o + 5 * qStride), p05);
+                p06 = x0.fma(bytes(qs, o + 6 * qStride), p06);
+                p07 = x0.fma(bytes(qs, o + 7 * qStride), p07);
+            }
+            final int so = s0 + b * GROUP;
+            final FloatVector d0 = FloatVector.fromArray(SP, sc, so);
+            c00 = p00.fma(d0, c00);
+            final FloatVector d1 = FloatVector.fromArray(SP, sc, so + sStride);
+            c01 = p01.fma(d1, c01);
+            final FloatVector d2 = FloatVector.fromArray(SP, sc, so + 2 * sStride);
+            c02 = p02.fma(d2, c02);
+            final FloatVector d3 = FloatVector.fromArray(SP, sc, so + 3 * sStride);
+            c03 = p03.fma(d3, c03);
+            final FloatVector d4 = FloatVector.fromArray(SP, sc, so + 4 * sStride);
+            c04 = p04.fma(d4, c04);
+            final FloatVector d5 = FloatVector.fromArray(SP, sc, so + 5 * sStride);
+            c05 = p05.fma(d5, c05);
+            final FloatVector d6 = FloatVector.fromArray(SP, sc, so + 6 * sStride);
+            c06 = p06.fma(d6, c06);
+            final FloatVector d7 = FloatVector.fromArray(SP, sc, so + 7 * sStride);
+            c07 = p07.fma(d7, c07);
+        }
+        c00.intoArray(out, oi);
+        c01.intoArray(out, oi + GROUP);
+        c02.intoArray(out, oi + 2 * GROUP);
+        c03.intoArray(out, oi + 3 * GROUP);
+        c04.intoArray(out, oi + 4 * GROUP);
+        c05.intoArray(out, oi + 5 * GROUP);
+        c06.intoArray(out, oi + 6 * GROUP);
+        c07.intoArray(out, oi + 7 * GROUP);
+    }
+
+    /** Input row r (from {@code a[ai]}) against group g; writes {@code out[oi + i * N + t * GROUP + lane]}. */
+    static void tile1x1(float[] a, int ai, int K, Q8Weight w, int g, float[] out, int oi, int N) {
+        final MemorySegment qs = w.quants;
+        final float[] sc = w.scales;
+        final int blocks = K / BLOCK;
+        final long qStride = (long) K * GROUP;
+        final int sStride = blocks * GROUP;
+        final long q0 = g * qStride;
+        final int s0 = g * sStride;
+        FloatVector c00 = FloatVector.zero(SP);
+        for (int b = 0; b < blocks; b++) {
+            FloatVector p00 = FloatVector.zero(SP);
+            for (int k = b * BLOCK, end = k + BLOCK; k < end; k++) {
+                final long o = q0 + (long) k * GROUP;
+                final FloatVector x0 = FloatVector.broadcast(SP, a[ai + k]);
+                p00 = x0.fma(bytes(qs, o), p00);
+            }
+            final int so = s0 + b * GROUP;
+            final FloatVector d0 = FloatVector.fromArray(SP, sc, so);
+            c00 = p00.fma(d0, c00);
+        }
+        c00.intoArray(out, oi);
+    }
+
+    /** Input rows [r, r+4) (from {@code a[ai]}) against groups [g, g+2); writes {@code out[oi + i * N + t * GROUP + lane]}. */
+    static void tile4x2(float[] a, int ai, int K, Q8Weight w, int g, float[] out, int oi, int N) {
+        final MemorySegment qs = w.quants;
+        final float[] sc = w.scales;
+        final int blocks = K / BLOCK;
+        final long qStride = (long) K * GROUP;
+        final int sStride = blocks * GROUP;
+        final long q0 = g * qStride;
+        final int s0 = g * sStride;
         final int a1i = ai + 1 * K;
         final int a2i = ai + 2 * K;
         final int a3i = ai + 3 * K;
-        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
-        FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP), c12 = FloatVector.zero(SP), c13 = FloatVector.zero(SP);
-        FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP), c22 = FloatVector.zero(SP), c23 = FloatVector.zero(SP);
-        FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP), c32 = FloatVector.zero(SP), c33 = FloatVector.zero(SP);
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP);
+        FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP);
+        FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP);
+        FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP);
         for (int b = 0; b < blocks; b++) {
-            final FloatVector d0 = FloatVector.broadcast(SP, sc.get(F32, s0 + b * 4L));
-            final FloatVector d1 = FloatVector.broadcast(SP, sc.get(F32, s1 + b * 4L));
-            final FloatVector d2 = FloatVector.broadcast(SP, sc.get(F32, s2 + b * 4L));
-            final FloatVector d3 = FloatVector.broadcast(SP, sc.get(F32, s3 + b * 4L));
-            for (int k = b * BLOCK, end = k + BLOCK; k < end; k += LANES) {
-                final FloatVector b0 = dequant(qs, q0 + k, d0);
-                final FloatVector b1 = dequant(qs, q1 + k, d1);
-                final FloatVector b2 = dequant(qs, q2 + k, d2);
-                final FloatVector b3 = dequant(qs, q3 + k, d3);
-                final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
-                c00 = a0.fma(b0, c00);
-                c01 = a0.fma(b1, c01);
-                c02 = a0.fma(b2, c02);
-                c03 = a0.fma(b3, c03);
-                final FloatVector a1 = FloatVector.fromArray(SP, a, a1i + k);
-                c10 = a1.fma(b0, c10);
-                c11 = a1.fma(b1, c11);
-                c12 = a1.fma(b2, c12);
-                c13 = a1.fma(b3, c13);
-                final FloatVector a2 = FloatVector.fromArray(SP, a, a2i + k);
-                c20 = a2.fma(b0, c20);
-                c21 = a2.fma(b1, c21);
-                c22 = a2.fma(b2, c22);
-                c23 = a2.fma(b3, c23);
-                final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
-                c30 = a3.fma(b0, c30);
-                c31 = a3.fma(b1, c31);
-                c32 = a3.fma(b2, c32);
-                c33 = a3.fma(b3, c33);
+            FloatVector p00 = FloatVector.zero(SP), p01 = FloatVector.zero(SP);
+            FloatVector p10 = FloatVector.zero(SP), p11 = FloatVector.zero(SP);
+            FloatVector p20 = FloatVector.zero(SP), p21 = FloatVector.zero(SP);
+            FloatVector p30 = FloatVector.zero(SP), p31 = FloatVector.zero(SP);
+            for (int k = b * BLOCK, end = k + BLOCK; k < end; k++) {
+                final long o = q0 + (long) k * GROUP;
+                final FloatVector w0 = bytes(qs, o);
+                final FloatVector w1 = bytes(qs, o + qStride);
+                final FloatVector x0 = FloatVector.broadcast(SP, a[ai + k]);
+                p00 = x0.fma(w0, p00);
+                p01 = x0.fma(w1, p01);
+                final FloatVector x1 = FloatVector.broadcast(SP, a[a1i + k]);
+                p10 = x1.fma(w0, p10);
+                p11 = x1.fma(w1, p11);
+                final FloatVector x2 = FloatVector.broadcast(SP, a[a2i + k]);
+                p20 = x2.fma(w0, p20);
+                p21 = x2.fma(w1, p21);
+                final FloatVector x3 = FloatVector.broadcast(SP, a[a3i + k]);
+                p30 = x3.fma(w0, p30);
+                p31 = x3.fma(w1, p31);
             }
+            final int so = s0 + b * GROUP;
+            final FloatVector d0 = FloatVector.fromArray(SP, sc, so);
+            c00 = p00.fma(d0, c00);
+            c10 = p10.fma(d0, c10);
+            c20 = p20.fma(d0, c20);
+            c30 = p30.fma(d0, c30);
+            final FloatVector d1 = FloatVector.fromArray(SP, sc, so + sStride);
+            c01 = p01.fma(d1, c01);
+            c11 = p11.fma(d1, c11);
+            c21 = p21.fma(d1, c21);
+            c31 = p31.fma(d1, c31);
         }
-        out[oi] = reduce(c00);
-        out[oi + 1] = reduce(c01);
-        out[oi + 2] = reduce(c02);
-        out[oi + 3] = reduce(c03);
-        out[oi + N] = reduce(c10);
-        out[oi + N + 1] = reduce(c11);
-        out[oi + N + 2] = reduce(c12);
-        out[oi + N + 3] = reduce(c13);
-        out[oi + 2 * N] = reduce(c20);
-        out[oi + 2 * N + 1] = reduce(c21);
-        out[oi + 2 * N + 2] = reduce(c22);
-        out[oi + 2 * N + 3] = reduce(c23);
-        out[oi + 3 * N] = reduce(c30);
-        out[oi + 3 * N + 1] = reduce(c31);
-        out[oi + 3 * N + 2] = reduce(c32);
-        out[oi + 3 * N + 3] = reduce(c33);
+        c00.intoArray(out, oi);
+        c01.intoArray(out, oi + GROUP);
+        c10.intoArray(out, oi + N);
+        c11.intoArray(out, oi + N + GROUP);
+        c20.intoArray(out, oi + 2 * N);
+        c21.intoArray(out, oi + 2 * N + GROUP);
+        c30.intoArray(out, oi + 3 * N);
+        c31.intoArray(out, oi + 3 * N + GROUP);
     }
 
-    static void tile4x1(float[] a, int ai, int K, Q8Weight w, int j, float[] out, int oi, int N) {
+    /** Input rows [r, r+4) (from {@code a[ai]}) against group g; writes {@code out[oi + i * N + t * GROUP + lane]}. */
+    static void tile4x1(float[] a, int ai, int K, Q8Weight w, int g, float[] out, int oi, int N) {
         final MemorySegment qs = w.quants;
-        final MemorySegment sc = w.scales;
+        final float[] sc = w.scales;
         final int blocks = K / BLOCK;
-        final long q0 = (long) j * K;
-        final long s0 = (long) j * blocks * 4;
+        final long qStride = (long) K * GROUP;
+        final int sStride = blocks * GROUP;
+        final long q0 = g * qStride;
+        final int s0 = g * sStride;
         final int a1i = ai + 1 * K;
         final int a2i = ai + 2 * K;
         final int a3i = ai + 3 * K;
@@ -128,76 +196,32 @@ final class Q8Kernels {
         FloatVector c20 = FloatVector.zero(SP);
         FloatVector c30 = FloatVector.zero(SP);
         for (int b = 0; b < blocks; b++) {
-            final FloatVector d0 = FloatVector.broadcast(SP, sc.get(F32, s0 + b * 4L));
-            for (int k = b * BLOCK, end = k + BLOCK; k < end; k += LANES) {
-                final FloatVector b0 = dequant(qs, q0 + k, d0);
-                final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
-                c00 = a0.fma(b0, c00);
-                final FloatVector a1 = FloatVector.fromArray(SP, a, a1i + k);
-                c10 = a1.fma(b0, c10);
-                final FloatVector a2 = FloatVector.fromArray(SP, a, a2i + k);
-                c20 = a2.fma(b0, c20);
-                final FloatVector a3 = FloatVector.fromArray(SP, a, a3i + k);
-                c30 = a3.fma(b0, c30);
+            FloatVector p00 = FloatVector.zero(SP);
+            FloatVector p10 = FloatVector.zero(SP);
+            FloatVector p20 = FloatVector.zero(SP);
+            FloatVector p30 = FloatVector.zero(SP);
+            for (int k = b * BLOCK, end = k + BLOCK; k < end; k++) {
+                final long o = q0 + (long) k * GROUP;
+                final FloatVector w0 = bytes(qs, o);
+                final FloatVector x0 = FloatVector.broadcast(SP, a[ai + k]);
+                p00 = x0.fma(w0, p00);
+                final FloatVector x1 = FloatVector.broadcast(SP, a[a1i + k]);
+                p10 = x1.fma(w0, p10);
+                final FloatVector x2 = FloatVector.broadcast(SP, a[a2i + k]);
+                p20 = x2.fma(w0, p20);
+                final FloatVector x3 = FloatVector.broadcast(SP, a[a3i + k]);
+                p30 = x3.fma(w0, p30);
             }
+            final int so = s0 + b * GROUP;
+            final FloatVector d0 = FloatVector.fromArray(SP, sc, so);
+            c00 = p00.fma(d0, c00);
+            c10 = p10.fma(d0, c10);
+            c20 = p20.fma(d0, c20);
+            c30 = p30.fma(d0, c30);
         }
-        out[oi] = reduce(c00);
-        out[oi + N] = reduce(c10);
-        out[oi + 2 * N] = reduce(c20);
-        out[oi + 3 * N] = reduce(c30);
-    }
-
-    static void tile1x4(float[] a, int ai, int K, Q8Weight w, int j, float[] out, int oi, int N) {
-        final MemorySegment qs = w.quants;
-        final MemorySegment sc = w.scales;
-        final int blocks = K / BLOCK;
-        final long q0 = (long) j * K;
-        final long s0 = (long) j * blocks * 4;
-        final long q1 = (long) (j + 1) * K;
-        final long s1 = (long) (j + 1) * blocks * 4;
-        final long q2 = (long) (j + 2) * K;
-        final long s2 = (long) (j + 2) * blocks * 4;
-        final long q3 = (long) (j + 3) * K;
-        final long s3 = (long) (j + 3) * blocks * 4;
-        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP), c03 = FloatVector.zero(SP);
-        for (int b = 0; b < blocks; b++) {
-            final FloatVector d0 = FloatVector.broadcast(SP, sc.get(F32, s0 + b * 4L));
-            final FloatVector d1 = FloatVector.broadcast(SP, sc.get(F32, s1 + b * 4L));
-            final FloatVector d2 = FloatVector.broadcast(SP, sc.get(F32, s2 + b * 4L));
-            final FloatVector d3 = FloatVector.broadcast(SP, sc.get(F32, s3 + b * 4L));
-            for (int k = b * BLOCK, end = k + BLOCK; k < end; k += LANES) {
-                final FloatVector b0 = dequant(qs, q0 + k, d0);
-                final FloatVector b1 = dequant(qs, q1 + k, d1);
-                final FloatVector b2 = dequant(qs, q2 + k, d2);
-                final FloatVector b3 = dequant(qs, q3 + k, d3);
-                final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
-                c00 = a0.fma(b0, c00);
-                c01 = a0.fma(b1, c01);
-                c02 = a0.fma(b2, c02);
-                c03 = a0.fma(b3, c03);
-            }
-        }
-        out[oi] = reduce(c00);
-        out[oi + 1] = reduce(c01);
-        out[oi + 2] = reduce(c02);
-        out[oi + 3] = reduce(c03);
-    }
-
-    static void tile1x1(float[] a, int ai, int K, Q8Weight w, int j, float[] out, int oi, int N) {
-        final MemorySegment qs = w.quants;
-        final MemorySegment sc = w.scales;
-        final int blocks = K / BLOCK;
-        final long q0 = (long) j * K;
-        final long s0 = (long) j * blocks * 4;
-        FloatVector c00 = FloatVector.zero(SP);
-        for (int b = 0; b < blocks; b++) {
-            final FloatVector d0 = FloatVector.broadcast(SP, sc.get(F32, s0 + b * 4L));
-            for (int k = b * BLOCK, end = k + BLOCK; k < end; k += LANES) {
-                final FloatVector b0 = dequant(qs, q0 + k, d0);
-                final FloatVector a0 = FloatVector.fromArray(SP, a, ai + k);
-                c00 = a0.fma(b0, c00);
-            }
-        }
-        out[oi] = reduce(c00);
+        c00.intoArray(out, oi);
+        c10.intoArray(out, oi + N);
+        c20.intoArray(out, oi + 2 * N);
+        c30.intoArray(out, oi + 3 * N);
     }
 }

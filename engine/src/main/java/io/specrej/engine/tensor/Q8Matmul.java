@@ -22,9 +22,13 @@ import java.util.Map;
  * dropped from memory as oneDNN's copies do). Everything else goes to {@link VectorMatmul}. Embedding lookups read the
  * checkpoint, so a tied lm_head is quantized for the head only.
  *
- * <p>Batch invariance holds as for {@link VectorMatmul}: one reduction order for every tile ({@link Q8Kernels}).
+ * <p>Batch invariance holds as for {@link VectorMatmul}: one reduction order for every tile ({@link Q8Kernels}), and
+ * here it does not even depend on the vector width.
  */
 public final class Q8Matmul implements MatmulBackend {
+    /** Per-thread outputs of a padded group (4 input rows x GROUP lanes). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[4 * Q8Weight.GROUP]);
+
     private final MatmulBackend fallback;
     /** Copy-on-write, so {@link #multiply} reads it without a lock. */
     private volatile Map<WeightMatrix, Q8Weight> copies = new IdentityHashMap<>();
@@ -46,17 +50,15 @@ public final class Q8Matmul implements MatmulBackend {
             return;
         }
         Q8Weight q = copy(weight);
-        int n = weight.rows();
         if (rows == 0) {
             return;
         }
-        long work = (long) rows * n * weight.cols();
+        long work = (long) rows * weight.rows() * weight.cols();
         if (work < 32_768 || Parallel.threads() == 1) {
-            computeRange(input, rows, q, output, 0, n);
+            computeRange(input, rows, q, output, 0, q.groups);
             return;
         }
-        int groups = (n + 3) >>> 2;
-        Parallel.forRange(groups, (g0, g1) -> computeRange(input, rows, q, output, g0 << 2, Math.min(g1 << 2, n)));
+        Parallel.forRange(q.groups, (g0, g1) -> computeRange(input, rows, q, output, g0, g1));
     }
 
     @Override
@@ -120,41 +122,60 @@ public final class Q8Matmul implements MatmulBackend {
         }
     }
 
-    /** Output columns (weight rows) {@code [j0, j1)} for all input rows, in cache blocks of weight rows. */
-    private static void computeRange(float[] a, int m, Q8Weight w, float[] out, int j0, int j1) {
+    /**
+     * Groups {@code [g0, g1)} of weight rows for all input rows: in cache blocks of groups (~{@value
+     * VectorMatmul#BLOCK_BYTES} bytes) so a block is read from memory once however many rows the batch has.
+     */
+    private static void computeRange(float[] a, int m, Q8Weight w, float[] out, int g0, int g1) {
         int k = w.cols;
         int n = w.rows;
-        int nb = VectorMatmul.blockRows(k, 1);
-        for (int jb = j0; jb < j1; jb += nb) {
-            block(a, m, k, w, jb, Math.min(jb + nb, j1) - jb, out, n);
+        int group = Q8Weight.GROUP;
+        int full = n / group; // groups whose rows are all real; group `full` (if any) is padded
+        int nb = Math.max(8, VectorMatmul.BLOCK_BYTES / (k * group));
+        float[] scratch = SCRATCH.get();
+        for (int gb = g0; gb < g1; gb += nb) {
+            int ge = Math.min(gb + nb, g1);
+            int fe = Math.min(ge, full);
+            boolean padded = ge > fe;
+            int r = 0;
+            for (; r + 4 <= m; r += 4) {
+                int ai = r * k;
+                int oi = r * n;
+                int g = gb;
+                for (; g + 2 <= fe; g += 2) {
+                    Q8Kernels.tile4x2(a, ai, k, w, g, out, oi + g * group, n);
+                }
+                for (; g < fe; g++) {
+                    Q8Kernels.tile4x1(a, ai, k, w, g, out, oi + g * group, n);
+                }
+                if (padded) {
+                    Q8Kernels.tile4x1(a, ai, k, w, full, scratch, 0, group);
+                    copyRealRows(scratch, 4, out, r, n, full * group);
+                }
+            }
+            for (; r < m; r++) {
+                int ai = r * k;
+                int oi = r * n;
+                int g = gb;
+                for (; g + 8 <= fe; g += 8) {
+                    Q8Kernels.tile1x8(a, ai, k, w, g, out, oi + g * group, n);
+                }
+                for (; g < fe; g++) {
+                    Q8Kernels.tile1x1(a, ai, k, w, g, out, oi + g * group, n);
+                }
+                if (padded) {
+                    Q8Kernels.tile1x1(a, ai, k, w, full, scratch, 0, group);
+                    copyRealRows(scratch, 1, out, r, n, full * group);
+                }
+            }
         }
     }
 
-    /** Weight rows {@code [j0, j0+nj)} times all {@code m} input rows. */
-    private static void block(float[] a, int m, int k, Q8Weight w, int j0, int nj, float[] out, int n) {
-        int nj4 = nj & ~3;
-        int r = 0;
-        for (; r + 4 <= m; r += 4) {
-            int ai = r * k;
-            int oi = r * n + j0;
-            int jj = 0;
-            for (; jj < nj4; jj += 4) {
-                Q8Kernels.tile4x4(a, ai, k, w, j0 + jj, out, oi + jj, n);
-            }
-            for (; jj < nj; jj++) {
-                Q8Kernels.tile4x1(a, ai, k, w, j0 + jj, out, oi + jj, n);
-            }
-        }
-        for (; r < m; r++) {
-            int ai = r * k;
-            int oi = r * n + j0;
-            int jj = 0;
-            for (; jj < nj4; jj += 4) {
-                Q8Kernels.tile1x4(a, ai, k, w, j0 + jj, out, oi + jj, n);
-            }
-            for (; jj < nj; jj++) {
-                Q8Kernels.tile1x1(a, ai, k, w, j0 + jj, out, oi + jj, n);
-            }
+    /** Copies the outputs of the padded group's real rows ({@code [j0, n)}) for {@code count} input rows from r. */
+    private static void copyRealRows(float[] scratch, int count, float[] out, int r, int n, int j0) {
+        int group = Q8Weight.GROUP;
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(scratch, i * group, out, (r + i) * n + j0, n - j0);
         }
     }
 }

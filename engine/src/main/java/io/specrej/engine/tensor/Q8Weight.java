@@ -6,32 +6,38 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A weight matrix quantized to Q8_0 blocks, in native memory of its own: each run of {@value #BLOCK} consecutive
- * input features of a row is stored as {@value #BLOCK} signed bytes {@code q} and one float {@code scale}, and stands
- * for the weights {@code (float) q * scale} (llama.cpp's Q8_0, with an F32 instead of an F16 scale).
- *
- * <p>Layout (chosen so a kernel reads each row's bytes contiguously): {@code quants} holds the bytes row by row,
- * {@code rows * cols} of them (plus {@value #PAD} bytes of padding, so a 64-bit vector load of the last 4 bytes stays
- * inside); {@code scales} holds {@code rows * cols / BLOCK} little-endian floats, row by row. 1.125 bytes per weight:
+ * A weight matrix quantized to Q8_0 blocks, in memory of its own: each run of {@value #BLOCK} consecutive input
+ * features of a row is stored as {@value #BLOCK} signed bytes {@code q} and one float {@code scale}, and stands for the
+ * weights {@code (float) q * scale} (llama.cpp's Q8_0, with an F32 instead of an F16 scale). 1.125 bytes per weight:
  * 56 % of BF16, 28 % of F32.
  *
+ * <p>Layout: the rows are taken in groups of {@link #GROUP} (the vector width in floats), the last group padded with
+ * zero rows, and a group's bytes are interleaved column by column: byte {@code (group * cols + k) * GROUP + lane} is
+ * row {@code group * GROUP + lane}, column k. So one vector load at column k brings that column of GROUP rows, and a
+ * kernel accumulates GROUP outputs lane by lane with no sum across lanes ({@link Q8Kernels}). The scales are
+ * interleaved the same way, one float per row and block: {@code scales[(group * blocks + b) * GROUP + lane]}. The
+ * bytes live in native memory ({@code quants}, with {@value #PAD} bytes of padding so a 64-bit load of the last 4
+ * bytes stays inside), the scales in a heap array.
+ *
  * <p>Quantization of a block: {@code scale = max|w| / 127}, {@code q = round(w / scale)} (half up, clamped to
- * [-127, 127]; all zero for an all-zero block). The dequantized value {@code (float) q * scale} is what every kernel
- * multiplies by, so a Q8_0 product has the same bits as the F32 product with the dequantized matrix.
+ * [-127, 127]; all zero for an all-zero block).
  */
 final class Q8Weight {
     /** Weights per block (one scale each). */
     static final int BLOCK = 32;
+    /** Rows per interleaved group: one vector of floats. */
+    static final int GROUP = VectorKernels.LANES;
     /** Rows below this stay unquantized: classifier heads (num_labels rows) are tiny and decide the reward. */
     static final int MIN_ROWS = 64;
     private static final int PAD = 16;
-    private static final ValueLayout.OfFloat F32 = WeightRows.F32_LE;
 
     final String name;
     final int rows;
     final int cols;
+    /** Groups of {@link #GROUP} rows, the last one padded. */
+    final int groups;
     final MemorySegment quants;
-    final MemorySegment scales;
+    final float[] scales;
     private final Arena arena;
 
     private Q8Weight(String name, int rows, int cols, Arena arena) {
@@ -39,8 +45,9 @@ final class Q8Weight {
         this.rows = rows;
         this.cols = cols;
         this.arena = arena;
-        this.quants = arena.allocate((long) rows * cols + PAD, 64);
-        this.scales = arena.allocate((long) rows * (cols / BLOCK) * 4, 64);
+        this.groups = (rows + GROUP - 1) / GROUP;
+        this.quants = arena.allocate((long) groups * GROUP * cols + PAD, 64);
+        this.scales = new float[Math.multiplyExact(groups * GROUP, cols / BLOCK)];
     }
 
     /** Whether {@link Q8Matmul} quantizes this weight (whole blocks per row, and not a tiny head). */
@@ -49,7 +56,7 @@ final class Q8Weight {
     }
 
     /**
-     * Quantizes {@code w} (any dtype), rows split across {@link Parallel}'s threads.
+     * Quantizes {@code w} (any dtype), groups of rows split across {@link Parallel}'s threads.
      *
      * @throws BadInputException if the weight holds a NaN or an infinity (Q8_0 has no code for it)
      */
@@ -62,9 +69,9 @@ final class Q8Weight {
         Arena arena = Arena.ofShared();
         try {
             Q8Weight q = new Q8Weight(w.name(), w.rows(), w.cols(), arena);
-            Parallel.forRange(w.rows(), (r0, r1) -> {
+            Parallel.forRange(q.groups, (g0, g1) -> {
                 float[] row = new float[w.cols()];
-                for (int r = r0; r < r1; r++) {
+                for (int r = g0 * GROUP; r < Math.min(g1 * GROUP, w.rows()); r++) {
                     WeightRows.copyRow(w, r, row, 0);
                     q.quantizeRow(r, row);
                 }
@@ -78,7 +85,6 @@ final class Q8Weight {
 
     private void quantizeRow(int r, float[] row) {
         int blocks = cols / BLOCK;
-        long qBase = (long) r * cols;
         for (int b = 0; b < blocks; b++) {
             int c0 = b * BLOCK;
             float max = 0f;
@@ -93,24 +99,37 @@ final class Q8Weight {
             float scale = max / 127f;
             for (int c = c0; c < c0 + BLOCK; c++) {
                 int v = scale == 0f ? 0 : Math.round(row[c] / scale);
-                quants.set(ValueLayout.JAVA_BYTE, qBase + c, (byte) Math.max(-127, Math.min(127, v)));
+                quants.set(ValueLayout.JAVA_BYTE, byteOffset(r, c), (byte) Math.max(-127, Math.min(127, v)));
             }
-            scales.set(F32, ((long) r * blocks + b) * 4, scale);
+            scales[scaleIndex(r, b)] = scale;
         }
     }
 
-    /** The dequantized weight [row][col], exactly the value the kernels multiply by. */
+    private long byteOffset(int row, int col) {
+        return ((long) (row / GROUP) * cols + col) * GROUP + row % GROUP;
+    }
+
+    private int scaleIndex(int row, int block) {
+        return ((row / GROUP) * (cols / BLOCK) + block) * GROUP + row % GROUP;
+    }
+
+    /** The code (-127..127) of weight [row][col]. */
+    int code(int row, int col) {
+        return quants.get(ValueLayout.JAVA_BYTE, byteOffset(row, col));
+    }
+
+    /** The weight [row][col] the block stands for: {@code code * scale}. */
     float get(int row, int col) {
-        return (float) quants.get(ValueLayout.JAVA_BYTE, (long) row * cols + col) * scale(row, col / BLOCK);
+        return (float) code(row, col) * scale(row, col / BLOCK);
     }
 
     float scale(int row, int block) {
-        return scales.get(F32, ((long) row * (cols / BLOCK) + block) * 4);
+        return scales[scaleIndex(row, block)];
     }
 
-    /** Bytes of quantized data (quants and scales, without padding). */
+    /** Bytes of quantized data (codes and scales of the real rows, without padding). */
     long byteSize() {
-        return (long) rows * cols + scales.byteSize();
+        return (long) rows * cols + (long) rows * (cols / BLOCK) * 4;
     }
 
     /** Frees the native memory; the weight must not be used afterwards. */
