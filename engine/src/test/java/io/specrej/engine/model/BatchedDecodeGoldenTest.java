@@ -66,6 +66,47 @@ class BatchedDecodeGoldenTest {
     }
 
     /** All prompts as new sequences (ids written to {@code ids}) in one forward; returns each one's last logits. */
+    /**
+     * The batch-invariance contract end to end, for any backend: each sequence's logits alone equal its logits in a
+     * batch, bit for bit, for the prompts and for a decode step (1 row alone, all sequences' rows in the batch).
+     */
+    static void assertSameBitsAloneAndInABatch(TransformerModel model, JsonNode sequences) {
+        int count = sequences.size();
+        int[][] prompts = new int[count][];
+        float[][] alone = new float[count][];
+        float[][] aloneStep = new float[count][];
+        for (int s = 0; s < count; s++) {
+            prompts[s] = Golden.ints(sequences.get(s).get("input_ids"));
+            KvCache cache = model.newCache();
+            int id = cache.newSequence();
+            alone[s] = model.forwardLast(cache, new int[] {id}, new int[] {0, prompts[s].length}, 1, prompts[s])
+                    .clone();
+            aloneStep[s] = model.forwardLast(cache, new int[] {id}, new int[] {0, 1}, 1, new int[] {7 + s}).clone();
+        }
+        KvCache cache = model.newCache();
+        int[] ids = new int[count];
+        assertSameBits(prefillTogether(model, cache, prompts, ids), alone, "prompt");
+        int[] stepOffsets = new int[count + 1];
+        int[] stepTokens = new int[count];
+        for (int s = 0; s < count; s++) {
+            stepOffsets[s + 1] = s + 1;
+            stepTokens[s] = 7 + s;
+        }
+        assertSameBits(model.forwardLast(cache, ids, stepOffsets, count, stepTokens), aloneStep, "decode step");
+    }
+
+    private static void assertSameBits(float[] batched, float[][] alone, String what) {
+        int width = alone[0].length;
+        for (int s = 0; s < alone.length; s++) {
+            for (int j = 0; j < width; j++) {
+                if (Float.floatToRawIntBits(batched[s * width + j]) != Float.floatToRawIntBits(alone[s][j])) {
+                    org.junit.jupiter.api.Assertions.fail(what + ", sequence " + s + " logit " + j + ": batched "
+                            + batched[s * width + j] + ", alone " + alone[s][j]);
+                }
+            }
+        }
+    }
+
     static float[] prefillTogether(TransformerModel model, KvCache cache, int[][] prompts, int[] ids) {
         int n = prompts.length;
         int[] offsets = new int[n + 1];

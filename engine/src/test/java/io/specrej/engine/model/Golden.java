@@ -52,4 +52,21 @@ final class Golden {
             throw new AssertionError(what + ": max |diff| " + worst + " > tolerance " + tolerance);
         }
     }
+
+    static double maxAbsDiff(float[] a, float[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs((double) a[i] - b[i]));
+        }
+        return max;
+    }
+
+    /** Length of the common prefix of two token sequences. */
+    static int agreeing(int[] a, int[] b) {
+        int n = 0;
+        while (n < Math.min(a.length, b.length) && a[n] == b[n]) {
+            n++;
+        }
+        return n;
+    }
 }

@@ -34,17 +34,18 @@ class OneDnnGoldenTest {
                 float[] logits = model.forwardLast(cache, new int[] {id}, new int[] {0, ids.length}, 1, ids);
                 float[] reference = Golden.floats(upcast.get(s).get("last_logits"));
                 float[] torchBf16 = Golden.floats(bf16.get(s).get("last_logits"));
-                double ours = maxAbsDiff(logits, reference);
-                double theirs = maxAbsDiff(torchBf16, reference);
+                double ours = Golden.maxAbsDiff(logits, reference);
+                double theirs = Golden.maxAbsDiff(torchBf16, reference);
                 assertTrue(ours <= theirs, name + ": oneDNN is " + ours + " from f32_upcast, transformers bf16 "
                         + theirs);
                 int[] expected = Golden.ints(upcast.get(s).get("greedy").get("new_tokens"));
                 int[] got = new Generator(model).generate(ids, 1, SamplingParams.GREEDY, StopTokens.NONE, 0,
                         expected.length).get(0).tokens();
                 int[] torchTokens = Golden.ints(bf16.get(s).get("greedy").get("new_tokens"));
-                assertTrue(agreeing(got, expected) >= agreeing(torchTokens, expected), name + ": oneDNN greedy "
-                        + "agrees with f32_upcast for " + agreeing(got, expected) + " tokens, transformers bf16 for "
-                        + agreeing(torchTokens, expected));
+                int oursAgree = Golden.agreeing(got, expected);
+                int theirsAgree = Golden.agreeing(torchTokens, expected);
+                assertTrue(oursAgree >= theirsAgree, name + ": oneDNN greedy agrees with f32_upcast for " + oursAgree
+                        + " tokens, transformers bf16 for " + theirsAgree);
             }
         }
     }
@@ -56,59 +57,9 @@ class OneDnnGoldenTest {
     @Test
     void aSequenceGetsTheSameLogitsAloneAndInABatch() {
         MatmulBackend onednn = OneDnnAvailability.requireOneDnn();
-        JsonNode sequences = Golden.load("llama-bf16").get("f32_upcast").get("sequences");
         try (TransformerModel model = TransformerModel.load(TestData.fixtureModel("llama-bf16"), onednn)) {
-            int count = sequences.size();
-            int[][] prompts = new int[count][];
-            float[][] alone = new float[count][];
-            float[][] aloneStep = new float[count][];
-            for (int s = 0; s < count; s++) {
-                prompts[s] = Golden.ints(sequences.get(s).get("input_ids"));
-                KvCache cache = model.newCache();
-                int id = cache.newSequence();
-                alone[s] = model.forwardLast(cache, new int[] {id}, new int[] {0, prompts[s].length}, 1, prompts[s])
-                        .clone();
-                aloneStep[s] = model.forwardLast(cache, new int[] {id}, new int[] {0, 1}, 1, new int[] {7 + s})
-                        .clone();
-            }
-            KvCache cache = model.newCache();
-            int[] ids = new int[count];
-            assertSameBits(BatchedDecodeGoldenTest.prefillTogether(model, cache, prompts, ids), alone, "prompt");
-            int[] stepOffsets = new int[count + 1];
-            int[] stepTokens = new int[count];
-            for (int s = 0; s < count; s++) {
-                stepOffsets[s + 1] = s + 1;
-                stepTokens[s] = 7 + s;
-            }
-            assertSameBits(model.forwardLast(cache, ids, stepOffsets, count, stepTokens), aloneStep, "decode step");
+            BatchedDecodeGoldenTest.assertSameBitsAloneAndInABatch(model,
+                    Golden.load("llama-bf16").get("f32_upcast").get("sequences"));
         }
-    }
-
-    private static void assertSameBits(float[] batched, float[][] alone, String what) {
-        int width = alone[0].length;
-        for (int s = 0; s < alone.length; s++) {
-            for (int j = 0; j < width; j++) {
-                if (Float.floatToRawIntBits(batched[s * width + j]) != Float.floatToRawIntBits(alone[s][j])) {
-                    org.junit.jupiter.api.Assertions.fail(what + ", sequence " + s + " logit " + j + ": batched "
-                            + batched[s * width + j] + ", alone " + alone[s][j]);
-                }
-            }
-        }
-    }
-
-    private static double maxAbsDiff(float[] a, float[] b) {
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs((double) a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static int agreeing(int[] a, int[] b) {
-        int n = 0;
-        while (n < Math.min(a.length, b.length) && a[n] == b[n]) {
-            n++;
-        }
-        return n;
     }
 }
