@@ -3,6 +3,10 @@ package io.specrej.engine.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specrej.engine.TestData;
+import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.generate.Generator;
+import io.specrej.engine.generate.StopTokens;
+import io.specrej.engine.sample.SamplingParams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -50,6 +54,39 @@ final class Golden {
         double tolerance = relative * maxAbs;
         if (!(worst <= tolerance)) {
             throw new AssertionError(what + ": max |diff| " + worst + " > tolerance " + tolerance);
+        }
+    }
+
+    /**
+     * The llama-bf16 fixture's yardstick for a backend that rounds: sequence by sequence, {@code model}'s last logits
+     * are at most {@code factor} times as far from {@code f32_upcast} as transformers' own all-bf16 inference
+     * ({@code bf16}) is, and its greedy continuation agrees with {@code f32_upcast}'s at least as long as that one.
+     */
+    static void assertWithinTransformersBf16Error(TransformerModel model, double factor, String backend) {
+        JsonNode upcast = load("llama-bf16").get("f32_upcast").get("sequences");
+        JsonNode bf16 = load("llama-bf16").get("bf16").get("sequences");
+        for (int s = 0; s < upcast.size(); s++) {
+            String name = upcast.get(s).get("name").asText();
+            int[] ids = ints(upcast.get(s).get("input_ids"));
+            KvCache cache = model.newCache();
+            int id = cache.newSequence();
+            float[] logits = model.forwardLast(cache, new int[] {id}, new int[] {0, ids.length}, 1, ids);
+            float[] reference = floats(upcast.get(s).get("last_logits"));
+            double ours = maxAbsDiff(logits, reference);
+            double theirs = maxAbsDiff(floats(bf16.get(s).get("last_logits")), reference);
+            if (!(ours <= factor * theirs)) {
+                throw new AssertionError(name + ": " + backend + " is " + ours + " from f32_upcast, transformers bf16 "
+                        + theirs + " (allowed: " + factor + "x)");
+            }
+            int[] expected = ints(upcast.get(s).get("greedy").get("new_tokens"));
+            int[] got = new Generator(model).generate(ids, 1, SamplingParams.GREEDY, StopTokens.NONE, 0,
+                    expected.length).get(0).tokens();
+            int oursAgree = agreeing(got, expected);
+            int theirsAgree = agreeing(ints(bf16.get(s).get("greedy").get("new_tokens")), expected);
+            if (oursAgree < theirsAgree) {
+                throw new AssertionError(name + ": " + backend + " greedy agrees with f32_upcast for " + oursAgree
+                        + " tokens, transformers bf16 for " + theirsAgree);
+            }
         }
     }
 
