@@ -115,6 +115,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "L", description = "Use only the first L prompts of the file.")
     Integer limit;
 
+    @Option(names = "--skip-too-long",
+            description = "Skip the prompts that leave no room to generate in the generator's context window (each "
+                    + "named on stderr) instead of refusing the whole run.")
+    boolean skipTooLong;
+
     @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
             description = "auto (a bar on a terminal, else one line per prompt), bar, lines or none.")
     String progress;
@@ -155,14 +160,19 @@ final class RunCommand implements Callable<Integer> {
             ObjectNode paramsJson = params(strategy, setup, models);
             RunFile existing = resume && Files.exists(out) ? RunFile.read(out) : null;
             Set<Integer> done = existing == null ? Set.of() : alreadyDone(existing, paramsJson, texts);
-            List<Integer> todo = selected.stream().filter(i -> !done.contains(i)).toList();
+            List<Integer> todo = new ArrayList<>(selected.stream().filter(i -> !done.contains(i)).toList());
             int skipped = selected.size() - todo.size();
             if (todo.isEmpty()) {
                 err.println("nothing to do: all " + selected.size() + " selected prompt(s) are already in " + out);
                 err.flush();
                 return Main.EXIT_OK;
             }
-            List<Prompt> encoded = encodeAll(models, texts, todo); // before --out is touched
+            List<Prompt> encoded = encodeAll(models, texts, todo, err); // before --out is touched; may shrink todo
+            if (todo.isEmpty()) {
+                err.println("nothing to do: every selected prompt is too long for the context window");
+                err.flush();
+                return Main.EXIT_OK;
+            }
             try (BufferedWriter writer = openOutput(existing)) {
                 runAll(models.strategy(strategy), setup, paramsJson, texts, todo, encoded, writer, progressMode,
                         err);
@@ -206,25 +216,35 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * Encodes every prompt to run before generating anything, so a prompt that leaves no room to generate stops the
-     * run before it has spent any time, with all such prompts named at once.
+     * run before it has spent any time, with all such prompts named at once; with {@code --skip-too-long} those
+     * prompts are named on stderr and removed from {@code todo} instead.
      */
-    private List<Prompt> encodeAll(DecodingModels models, List<String> texts, List<Integer> todo) {
+    private List<Prompt> encodeAll(DecodingModels models, List<String> texts, List<Integer> todo, PrintWriter err) {
         int context = models.generation.model().config().maxPositions();
         List<Prompt> encoded = new ArrayList<>(todo.size());
+        List<Integer> kept = new ArrayList<>(todo.size());
         List<String> tooLong = new ArrayList<>();
         for (int index : todo) {
             Prompt prompt = models.generation.promptEncoder().encode(texts.get(index));
             if (prompt.ids().length + 1 > context) {
                 tooLong.add(index + " (" + prompt.ids().length + " tokens)");
+            } else {
+                encoded.add(prompt);
+                kept.add(index);
             }
-            encoded.add(prompt);
         }
         if (!tooLong.isEmpty()) {
             int shown = Math.min(tooLong.size(), 10);
-            throw new BadInputException(prompts + ": " + tooLong.size() + " prompt(s) leave no room to generate in "
-                    + "the generator's context window of " + context + " tokens (after the chat template): "
-                    + String.join(", ", tooLong.subList(0, shown)) + (tooLong.size() > shown ? ", ..." : "")
-                    + "; remove them from the file or run the others with --limit/--shard. Nothing was generated.");
+            String which = tooLong.size() + " prompt(s) leave no room to generate in the generator's context window of "
+                    + context + " tokens (after the chat template): " + String.join(", ", tooLong.subList(0, shown))
+                    + (tooLong.size() > shown ? ", ..." : "");
+            if (!skipTooLong) {
+                throw new BadInputException(prompts + ": " + which + "; remove them from the file, pass "
+                        + "--skip-too-long, or run the others with --limit/--shard. Nothing was generated.");
+            }
+            err.println("skipping: " + which);
+            todo.clear();
+            todo.addAll(kept);
         }
         return encoded;
     }

@@ -43,6 +43,22 @@ class RunCommandTest {
         assertTrue(r.err().contains(": 1 (") && r.err().contains(", 3 ("), r::toString);
         assertTrue(r.err().contains("context window of 256 tokens"), r::toString);
         assertFalse(Files.exists(out), "nothing was generated, so --out must not exist");
+        assertTrue(r.err().contains("--skip-too-long"), "the error names the way out\n" + r);
+    }
+
+    /** With --skip-too-long the run goes on without them, says which it skipped, and writes only the others. */
+    @Test
+    void skipTooLongRunsTheOthers() throws IOException {
+        String tooLong = "zq xj ".repeat(200);
+        Path prompts = RunFixtures.write(temp.resolve("long2.json"), "[{\"prompt\": \"Name three colors.\"}, "
+                + "{\"prompt\": \"" + tooLong + "\"}, {\"prompt\": \"Count to five.\"}]");
+        Path out = temp.resolve("skipped.jsonl");
+        Cli.Result r = RunFixtures.run(RunFixtures.fixtureArgs(prompts, out, "bon", 2), "--skip-too-long");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.err().contains("skipping: 1 prompt(s) leave no room to generate") && r.err().contains(": 1 ("),
+                r::toString);
+        List<JsonNode> lines = RunFixtures.lines(out);
+        assertEquals(List.of(0, 2), lines.stream().map(l -> l.get("prompt_index").asInt()).toList());
     }
 
     @Test
