@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +41,7 @@ class OneDnnUnavailableTest {
     @Test
     void autoFallsBackToTheVectorApiWhenTheLibrariesCannotBeUnpacked() throws Exception {
         Path notAFolder = Files.writeString(dir.resolve("native-is-a-file"), "x");
-        Cli.Result r = runInOwnJvm(notAFolder, "--matmul", "auto", "bench", "--model", model, "--n", "1",
+        Cli.Result r = Cli.runInOwnJvm(List.of("-Dspecrej.native.dir=" + notAFolder), "--matmul", "auto", "bench", "--model", model, "--n", "1",
                 "--prompt-len", "8", "--new-tokens", "2", "--runs", "1");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("auto: Vector API (oneDNN is not available: cannot extract the oneDNN libraries"),
@@ -59,12 +56,12 @@ class OneDnnUnavailableTest {
             Files.writeString(folder.resolve(lib), "not a shared library");
         }
         Files.writeString(folder.resolve(".complete"), "3.6.1-1.5.11\n");
-        Cli.Result bench = runInOwnJvm(folder, "--matmul", "auto", "bench", "--model", model, "--n", "1",
+        Cli.Result bench = Cli.runInOwnJvm(List.of("-Dspecrej.native.dir=" + folder), "--matmul", "auto", "bench", "--model", model, "--n", "1",
                 "--prompt-len", "8", "--new-tokens", "2", "--runs", "1");
         assertEquals(0, bench.code(), bench.toString());
         assertTrue(bench.out().contains("auto: Vector API (oneDNN is not available: loading oneDNN from " + folder),
                 bench.toString());
-        Cli.Result r = runInOwnJvm(folder, "--matmul", "auto", "generate", "--model", model, "--ids", "3,4,5",
+        Cli.Result r = Cli.runInOwnJvm(List.of("-Dspecrej.native.dir=" + folder), "--matmul", "auto", "generate", "--model", model, "--ids", "3,4,5",
                 "--max-new-tokens", "2", "--ignore-eos", "--json");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("\"token_ids\":[") && r.out().contains("\"finish_reason\":\"length\""),
@@ -74,35 +71,11 @@ class OneDnnUnavailableTest {
     @Test
     void forcingOneDnnIsAOneLineError() throws Exception {
         Path notAFolder = Files.writeString(dir.resolve("native-file-2"), "x");
-        Cli.Result r = runInOwnJvm(notAFolder, "--matmul", "onednn", "generate", "--model", model, "--ids", "3,4",
+        Cli.Result r = Cli.runInOwnJvm(List.of("-Dspecrej.native.dir=" + notAFolder), "--matmul", "onednn", "generate", "--model", model, "--ids", "3,4",
                 "--max-new-tokens", "1");
         assertEquals(2, r.code(), r.toString());
         List<String> lines = r.errLines();
         assertTrue(lines.getFirst().contains("--matmul onednn: oneDNN is not available"), r.toString());
         assertFalse(r.err().contains("\tat "), "no stack trace without --verbose\n" + r);
-    }
-
-    /** The CLI in a fresh JVM with this test's class path and the launcher's flags, oneDNN's folder set to {@code nativeDir}. */
-    private static Cli.Result runInOwnJvm(Path nativeDir, Object... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:-TieredCompilation", "-Dspecrej.native.dir=" + nativeDir,
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        for (Object a : args) {
-            command.add(String.valueOf(a));
-        }
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("the CLI did not finish in 120 s: " + command);
-        }
-        String stderr = Files.readString(err, StandardCharsets.UTF_8);
-        // The JVM's own notice about incubator modules is not ours.
-        stderr = stderr.lines().filter(l -> !l.contains("Using incubator modules"))
-                .reduce("", (a, b) -> a + b + "\n");
-        return new Cli.Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), stderr);
     }
 }
