@@ -38,7 +38,9 @@ import picocli.CommandLine.Spec;
                         + "from it, --new-tokens batched steps each (top-k 50, temperature 1, no stop tokens), "
                         + "tokens/s = n * new-tokens / decode seconds; with --reward-model, a full forward over n "
                         + "sequences of prompt-len + new-tokens tokens in a fresh cache. A smaller warm-up run "
-                        + "(at most 16 sequences, 8 steps), then the median of --runs runs.",
+                        + "(at most 16 sequences, 8 steps), then the median of --runs runs. Before all of it, the "
+                        + "backend's own copies of the weights are made and timed (prepare_s: oneDNN's layout, "
+                        + "Q8_0 quantization).",
                 "With --json: one object per line per n: {\"n\",\"prefill_tokens_per_s\",\"decode_tokens_per_s\","
                         + "\"score_tokens_per_s\" (with --reward-model),\"decode_gflops\",\"kv_bytes\", ...}."})
 final class BenchCommand implements Callable<Integer> {
@@ -124,11 +126,20 @@ final class BenchCommand implements Callable<Integer> {
                         + " exceeds the context window of " + lm.config().maxPositions() + " tokens");
             }
             RewardModel reward = rm == null ? null : new RewardModel(rm, 0);
+            long started = System.nanoTime();
+            lm.prepareWeights();
+            if (rm != null) {
+                rm.prepareWeights();
+            }
+            double prepareSeconds = (System.nanoTime() - started) / 1e9;
             if (!json) {
                 header(out, lm, rm);
+                out.printf(Locale.ROOT, "prepare      %.2f s (the backend's own copies of the weights: oneDNN's layout, "
+                        + "Q8_0 quantization; once per process)%n", prepareSeconds);
             }
             for (int n : sizes) {
                 ObjectNode row = measure(lm, reward, n);
+                row.put("prepare_s", Math.round(prepareSeconds * 100) / 100.0);
                 out.println(json ? Json.line(row) : describe(row));
                 out.flush();
             }

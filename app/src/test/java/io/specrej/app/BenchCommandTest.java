@@ -24,10 +24,15 @@ class BenchCommandTest {
             Set<String> keys = new TreeSet<>();
             row.fieldNames().forEachRemaining(keys::add);
             assertTrue(keys.containsAll(Set.of("n", "prefill_tokens_per_s", "decode_tokens_per_s",
-                    "score_tokens_per_s", "decode_gflops", "kv_bytes")), keys.toString());
+                    "score_tokens_per_s", "decode_gflops", "kv_bytes", "prepare_s")), keys.toString());
+            assertTrue(row.get("prepare_s").asDouble() >= 0, line(row));
             assertTrue(row.get("decode_tokens_per_s").asDouble() > 0);
             assertTrue(row.get("kv_bytes").asLong() > 0);
         }
+    }
+
+    private static String line(JsonNode row) {
+        return row.toString();
     }
 
     @Test
@@ -36,6 +41,7 @@ class BenchCommandTest {
                 "--new-tokens", "2", "--runs", "1");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("machine") && r.out().contains("jvm") && r.out().contains("n=2"), r.out());
+        assertTrue(r.out().contains("prepare      "), r.out());
     }
 
     @Test

@@ -108,8 +108,11 @@ public final class TransformerModel implements AutoCloseable {
         return pass.run(cache, sequenceIds, offsets, count, tokens, last, count);
     }
 
-    /** Lets the backend copy the weights it keeps copies of before the first pass (not at load: inspect needs none). */
-    private void prepareWeights() {
+    /**
+     * Lets the backend make the copies of the weights it keeps (oneDNN's blocked layout, Q8_0 quantization), once.
+     * The first forward pass calls it; call it earlier to time it apart (not done at load: inspect needs none).
+     */
+    public void prepareWeights() {
         if (!prepared) {
             synchronized (this) {
                 if (!prepared) {
