@@ -98,6 +98,10 @@ final class CachedAttention {
             for (; r + 3 < group; r += 4) {
                 scorePage4(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
             }
+            if (r + 2 < group) {
+                scorePage3(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
+                r += 3;
+            }
             for (; r + 1 < group; r += 2) {
                 scorePage2(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
             }
@@ -321,6 +325,56 @@ final class CachedAttention {
             b0.add(b1).add(b2.add(b3)).intoArray(out, at + KvCache.PAGE_TOKENS + lane);
             c0.add(c1).add(c2.add(c3)).intoArray(out, at + 2 * KvCache.PAGE_TOKENS + lane);
             e0.add(e1).add(e2.add(e3)).intoArray(out, at + 3 * KvCache.PAGE_TOKENS + lane);
+        }
+    }
+
+    /** {@link #scorePage2} for three consecutive query heads (twelve accumulators; the same bits per head). */
+    private void scorePage3(float[] q, int qOffset, float[] page, int keys, float[] out, int at) {
+        int qb = qOffset + headDim;
+        int qc = qb + headDim;
+        for (int lane = 0; lane < KvCache.PAGE_TOKENS; lane += LANES) {
+            FloatVector a0 = FloatVector.zero(SP);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector b2 = a0;
+            FloatVector b3 = a0;
+            FloatVector c0 = a0;
+            FloatVector c1 = a0;
+            FloatVector c2 = a0;
+            FloatVector c3 = a0;
+            int base = keys + lane;
+            int d = 0;
+            for (; d + 3 < headDim; d += 4) {
+                int e = base + d * KvCache.PAGE_TOKENS;
+                FloatVector k0 = FloatVector.fromArray(SP, page, e);
+                FloatVector k1 = FloatVector.fromArray(SP, page, e + KvCache.PAGE_TOKENS);
+                FloatVector k2 = FloatVector.fromArray(SP, page, e + 2 * KvCache.PAGE_TOKENS);
+                FloatVector k3 = FloatVector.fromArray(SP, page, e + 3 * KvCache.PAGE_TOKENS);
+                a0 = k0.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
+                a1 = k1.fma(FloatVector.broadcast(SP, q[qOffset + d + 1]), a1);
+                a2 = k2.fma(FloatVector.broadcast(SP, q[qOffset + d + 2]), a2);
+                a3 = k3.fma(FloatVector.broadcast(SP, q[qOffset + d + 3]), a3);
+                b0 = k0.fma(FloatVector.broadcast(SP, q[qb + d]), b0);
+                b1 = k1.fma(FloatVector.broadcast(SP, q[qb + d + 1]), b1);
+                b2 = k2.fma(FloatVector.broadcast(SP, q[qb + d + 2]), b2);
+                b3 = k3.fma(FloatVector.broadcast(SP, q[qb + d + 3]), b3);
+                c0 = k0.fma(FloatVector.broadcast(SP, q[qc + d]), c0);
+                c1 = k1.fma(FloatVector.broadcast(SP, q[qc + d + 1]), c1);
+                c2 = k2.fma(FloatVector.broadcast(SP, q[qc + d + 2]), c2);
+                c3 = k3.fma(FloatVector.broadcast(SP, q[qc + d + 3]), c3);
+            }
+            for (; d < headDim; d++) {
+                FloatVector k = FloatVector.fromArray(SP, page, base + d * KvCache.PAGE_TOKENS);
+                a0 = k.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
+                b0 = k.fma(FloatVector.broadcast(SP, q[qb + d]), b0);
+                c0 = k.fma(FloatVector.broadcast(SP, q[qc + d]), c0);
+            }
+            a0.add(a1).add(a2.add(a3)).intoArray(out, at + lane);
+            b0.add(b1).add(b2.add(b3)).intoArray(out, at + KvCache.PAGE_TOKENS + lane);
+            c0.add(c1).add(c2.add(c3)).intoArray(out, at + 2 * KvCache.PAGE_TOKENS + lane);
         }
     }
 
