@@ -119,6 +119,80 @@ final class Q8Kernels {
         c00.intoArray(out, oi);
     }
 
+    /** Input rows [r, r+4) (from {@code a[ai]}) against groups [g, g+3); writes {@code out[oi + i * N + t * GROUP + lane]}. */
+    static void tile4x3(float[] a, int ai, int K, Q8Weight w, int g, float[] out, int oi, int N) {
+        final MemorySegment qs = w.quants;
+        final float[] sc = w.scales;
+        final int blocks = K / BLOCK;
+        final long qStride = (long) K * GROUP;
+        final int sStride = blocks * GROUP;
+        final long q0 = g * qStride;
+        final int s0 = g * sStride;
+        final int a1i = ai + 1 * K;
+        final int a2i = ai + 2 * K;
+        final int a3i = ai + 3 * K;
+        FloatVector c00 = FloatVector.zero(SP), c01 = FloatVector.zero(SP), c02 = FloatVector.zero(SP);
+        FloatVector c10 = FloatVector.zero(SP), c11 = FloatVector.zero(SP), c12 = FloatVector.zero(SP);
+        FloatVector c20 = FloatVector.zero(SP), c21 = FloatVector.zero(SP), c22 = FloatVector.zero(SP);
+        FloatVector c30 = FloatVector.zero(SP), c31 = FloatVector.zero(SP), c32 = FloatVector.zero(SP);
+        for (int b = 0; b < blocks; b++) {
+            FloatVector p00 = FloatVector.zero(SP), p01 = FloatVector.zero(SP), p02 = FloatVector.zero(SP);
+            FloatVector p10 = FloatVector.zero(SP), p11 = FloatVector.zero(SP), p12 = FloatVector.zero(SP);
+            FloatVector p20 = FloatVector.zero(SP), p21 = FloatVector.zero(SP), p22 = FloatVector.zero(SP);
+            FloatVector p30 = FloatVector.zero(SP), p31 = FloatVector.zero(SP), p32 = FloatVector.zero(SP);
+            for (int k = b * BLOCK, end = k + BLOCK; k < end; k++) {
+                final long o = q0 + (long) k * GROUP;
+                final FloatVector w0 = bytes(qs, o);
+                final FloatVector w1 = bytes(qs, o + qStride);
+                final FloatVector w2 = bytes(qs, o + 2 * qStride);
+                final FloatVector x0 = FloatVector.broadcast(SP, a[ai + k]);
+                p00 = x0.fma(w0, p00);
+                p01 = x0.fma(w1, p01);
+                p02 = x0.fma(w2, p02);
+                final FloatVector x1 = FloatVector.broadcast(SP, a[a1i + k]);
+                p10 = x1.fma(w0, p10);
+                p11 = x1.fma(w1, p11);
+                p12 = x1.fma(w2, p12);
+                final FloatVector x2 = FloatVector.broadcast(SP, a[a2i + k]);
+                p20 = x2.fma(w0, p20);
+                p21 = x2.fma(w1, p21);
+                p22 = x2.fma(w2, p22);
+                final FloatVector x3 = FloatVector.broadcast(SP, a[a3i + k]);
+                p30 = x3.fma(w0, p30);
+                p31 = x3.fma(w1, p31);
+                p32 = x3.fma(w2, p32);
+            }
+            final int so = s0 + b * GROUP;
+            final FloatVector d0 = FloatVector.fromArray(SP, sc, so);
+            c00 = p00.fma(d0, c00);
+            c10 = p10.fma(d0, c10);
+            c20 = p20.fma(d0, c20);
+            c30 = p30.fma(d0, c30);
+            final FloatVector d1 = FloatVector.fromArray(SP, sc, so + sStride);
+            c01 = p01.fma(d1, c01);
+            c11 = p11.fma(d1, c11);
+            c21 = p21.fma(d1, c21);
+            c31 = p31.fma(d1, c31);
+            final FloatVector d2 = FloatVector.fromArray(SP, sc, so + 2 * sStride);
+            c02 = p02.fma(d2, c02);
+            c12 = p12.fma(d2, c12);
+            c22 = p22.fma(d2, c22);
+            c32 = p32.fma(d2, c32);
+        }
+        c00.intoArray(out, oi);
+        c01.intoArray(out, oi + GROUP);
+        c02.intoArray(out, oi + 2 * GROUP);
+        c10.intoArray(out, oi + N);
+        c11.intoArray(out, oi + N + GROUP);
+        c12.intoArray(out, oi + N + 2 * GROUP);
+        c20.intoArray(out, oi + 2 * N);
+        c21.intoArray(out, oi + 2 * N + GROUP);
+        c22.intoArray(out, oi + 2 * N + 2 * GROUP);
+        c30.intoArray(out, oi + 3 * N);
+        c31.intoArray(out, oi + 3 * N + GROUP);
+        c32.intoArray(out, oi + 3 * N + 2 * GROUP);
+    }
+
     /** Input rows [r, r+4) (from {@code a[ai]}) against groups [g, g+2); writes {@code out[oi + i * N + t * GROUP + lane]}. */
     static void tile4x2(float[] a, int ai, int K, Q8Weight w, int g, float[] out, int oi, int N) {
         final MemorySegment qs = w.quants;

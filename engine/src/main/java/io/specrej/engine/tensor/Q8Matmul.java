@@ -142,8 +142,12 @@ public final class Q8Matmul implements MatmulBackend {
                 int ai = r * k;
                 int oi = r * n;
                 int g = gb;
-                for (; g + 2 <= fe; g += 2) {
+                for (; g + 3 <= fe; g += 3) {
+                    Q8Kernels.tile4x3(a, ai, k, w, g, out, oi + g * group, n);
+                }
+                if (g + 2 <= fe) {
                     Q8Kernels.tile4x2(a, ai, k, w, g, out, oi + g * group, n);
+                    g += 2;
                 }
                 for (; g < fe; g++) {
                     Q8Kernels.tile4x1(a, ai, k, w, g, out, oi + g * group, n);
