@@ -1,7 +1,7 @@
 #!/bin/bash
 # Q8_0 weights (--matmul q8_0) side by side with the stored bf16 weights (--matmul auto = oneDNN here, --matmul
 # vector) and the PyTorch peer, on a quiet machine, 2 threads; then the kernels alone (JMH), resident memory and the
-# load time. Output: measure-q8.log. Checkpoint: see measure-onednn.sh (/tmp/qwen05-bf16).
+# load time. Output: stdout (the logs: measure-q8.log, measure-q8-final.log). Checkpoint: see measure-onednn.sh (/tmp/qwen05-bf16).
 cd "$(dirname "$0")/../.."
 ./specrej --version > /dev/null || exit 1
 export SPECREJ_NO_REBUILD=1
