@@ -160,22 +160,21 @@ final class RunCommand implements Callable<Integer> {
             ObjectNode paramsJson = params(strategy, setup, models);
             RunFile existing = resume && Files.exists(out) ? RunFile.read(out) : null;
             Set<Integer> done = existing == null ? Set.of() : alreadyDone(existing, paramsJson, texts);
-            List<Integer> todo = new ArrayList<>(selected.stream().filter(i -> !done.contains(i)).toList());
+            List<Integer> todo = selected.stream().filter(i -> !done.contains(i)).toList();
             int skipped = selected.size() - todo.size();
             if (todo.isEmpty()) {
                 err.println("nothing to do: all " + selected.size() + " selected prompt(s) are already in " + out);
                 err.flush();
                 return Main.EXIT_OK;
             }
-            List<Prompt> encoded = encodeAll(models, texts, todo, err); // before --out is touched; may shrink todo
-            if (todo.isEmpty()) {
+            List<Encoded> encoded = encodeAll(models, texts, todo, err); // before --out is touched
+            if (encoded.isEmpty()) {
                 err.println("nothing to do: every selected prompt is too long for the context window");
                 err.flush();
                 return Main.EXIT_OK;
             }
             try (BufferedWriter writer = openOutput(existing)) {
-                runAll(models.strategy(strategy), setup, paramsJson, texts, todo, encoded, writer, progressMode,
-                        err);
+                runAll(models.strategy(strategy), setup, paramsJson, texts, encoded, writer, progressMode, err);
             }
             if (skipped > 0) {
                 err.println(skipped + " prompt(s) already in " + out + " were skipped");
@@ -186,16 +185,16 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void runAll(Strategy strategy, DecodingSetup setup, ObjectNode paramsJson, List<String> texts,
-                        List<Integer> todo, List<Prompt> encoded, BufferedWriter writer, Progress.Mode mode,
-                        PrintWriter err) throws IOException {
+                        List<Encoded> todo, BufferedWriter writer, Progress.Mode mode, PrintWriter err)
+            throws IOException {
         Progress bar = new Progress(err, mode, todo.size());
         bar.start();
         long started = System.nanoTime();
         long tokens = 0;
         try {
-            for (int k = 0; k < todo.size(); k++) {
-                int index = todo.get(k);
-                Prompt prompt = encoded.get(k);
+            for (Encoded e : todo) {
+                int index = e.index();
+                Prompt prompt = e.prompt();
                 long promptSeed = PromptSeeds.forPrompt(seed, index);
                 Result result = strategy.run(prompt, setup.withSeed(promptSeed));
                 writer.write(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
@@ -214,23 +213,25 @@ final class RunCommand implements Callable<Integer> {
                 todo.size(), out, seconds, tokens, tokens / Math.max(seconds, 1e-9));
     }
 
+    /** A prompt to run: its index in the file and its tokens after the chat template. */
+    private record Encoded(int index, Prompt prompt) {
+    }
+
     /**
      * Encodes every prompt to run before generating anything, so a prompt that leaves no room to generate stops the
      * run before it has spent any time, with all such prompts named at once; with {@code --skip-too-long} those
-     * prompts are named on stderr and removed from {@code todo} instead.
+     * prompts are named on stderr and left out instead.
      */
-    private List<Prompt> encodeAll(DecodingModels models, List<String> texts, List<Integer> todo, PrintWriter err) {
+    private List<Encoded> encodeAll(DecodingModels models, List<String> texts, List<Integer> todo, PrintWriter err) {
         int context = models.generation.model().config().maxPositions();
-        List<Prompt> encoded = new ArrayList<>(todo.size());
-        List<Integer> kept = new ArrayList<>(todo.size());
+        List<Encoded> encoded = new ArrayList<>(todo.size());
         List<String> tooLong = new ArrayList<>();
         for (int index : todo) {
             Prompt prompt = models.generation.promptEncoder().encode(texts.get(index));
             if (prompt.ids().length + 1 > context) {
                 tooLong.add(index + " (" + prompt.ids().length + " tokens)");
             } else {
-                encoded.add(prompt);
-                kept.add(index);
+                encoded.add(new Encoded(index, prompt));
             }
         }
         if (!tooLong.isEmpty()) {
@@ -243,8 +244,6 @@ final class RunCommand implements Callable<Integer> {
                         + "--skip-too-long, or run the others with --limit/--shard. Nothing was generated.");
             }
             err.println("skipping: " + which);
-            todo.clear();
-            todo.addAll(kept);
         }
         return encoded;
     }

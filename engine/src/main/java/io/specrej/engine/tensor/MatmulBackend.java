@@ -24,6 +24,13 @@ public interface MatmulBackend {
     default void prepare(java.util.List<WeightMatrix> weights) {
     }
 
+    /** The weights {@code takes} accepts, largest first: the order {@link #prepare} makes its copies in. */
+    static java.util.List<WeightMatrix> largestFirst(java.util.List<WeightMatrix> weights,
+                                                     java.util.function.Predicate<WeightMatrix> takes) {
+        return weights.stream().filter(takes)
+                .sorted(java.util.Comparator.comparingLong(WeightMatrix::byteSize).reversed()).toList();
+    }
+
     /**
      * Drops whatever the backend keeps for this weight (oneDNN: its blocked copy). Called for every weight of a model
      * when the model closes, before the checkpoint is unmapped.

@@ -1,7 +1,5 @@
 package io.specrej.engine.tensor;
 
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,14 +61,7 @@ public final class Q8Matmul implements MatmulBackend {
 
     @Override
     public void prepare(List<WeightMatrix> weights) {
-        List<WeightMatrix> mine = new ArrayList<>();
-        for (WeightMatrix w : weights) {
-            if (quantizes(w)) {
-                mine.add(w);
-            }
-        }
-        mine.sort(Comparator.comparingLong(WeightMatrix::byteSize).reversed());
-        for (WeightMatrix w : mine) {
+        for (WeightMatrix w : MatmulBackend.largestFirst(weights, Q8Matmul::quantizes)) {
             copy(w);
         }
     }
@@ -113,10 +104,7 @@ public final class Q8Matmul implements MatmulBackend {
                 Map<WeightMatrix, Q8Weight> next = new IdentityHashMap<>(copies);
                 next.put(weight, q);
                 copies = next;
-                if (weight.data().isMapped()) {
-                    // The copy is what we read from now on: let the kernel drop the file's pages from our memory.
-                    weight.data().unload();
-                }
+                weight.dropMappedPages();
             }
             return q;
         }

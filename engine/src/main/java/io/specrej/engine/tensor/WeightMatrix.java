@@ -22,4 +22,14 @@ public record WeightMatrix(String name, DType dtype, int rows, int cols, MemoryS
     public long byteSize() {
         return data.byteSize();
     }
+
+    /**
+     * For a backend that has made its own copy of this weight and reads only the copy from now on: lets the kernel
+     * drop the checkpoint file's pages of it from this process's memory (a no-op unless memory-mapped).
+     */
+    public void dropMappedPages() {
+        if (data.isMapped()) {
+            data.unload();
+        }
+    }
 }

@@ -329,13 +329,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     /** Makes the blocked copies of the weights this backend multiplies, largest first (see the interface). */
     @Override
     public void prepare(java.util.List<WeightMatrix> weights) {
-        java.util.List<WeightMatrix> mine = new java.util.ArrayList<>();
-        for (WeightMatrix w : weights) {
-            if (takes(w, minElements, minCols)) {
-                mine.add(w);
-            }
-        }
-        mine.sort(java.util.Comparator.comparingLong(WeightMatrix::byteSize).reversed());
+        java.util.List<WeightMatrix> mine = MatmulBackend.largestFirst(weights, w -> takes(w, minElements, minCols));
         synchronized (api) {
             for (WeightMatrix w : mine) {
                 packed(w);
@@ -363,10 +357,7 @@ public final class OneDnnMatmul implements MatmulBackend {
                 throw e;
             }
             packed.put(weight, p);
-            if (weight.data().isMapped()) {
-                // The copy is what we read from now on: let the kernel drop the file's pages from our memory.
-                weight.data().unload();
-            }
+            weight.dropMappedPages(); // the copy is what we read from now on
         }
         return p;
     }
