@@ -46,7 +46,7 @@ public class AttentionStep {
         float[] out = new float[q.length];
         CachedAttention attention = new CachedAttention(c);
         double best = Double.MAX_VALUE;
-        for (int rep = 0; rep < 20; rep++) {
+        for (int rep = 0; rep < Integer.getInteger("reps", 20); rep++) {
             long t0 = System.nanoTime();
             for (int layer = 0; layer < c.layers(); layer++) {
                 attention.run(layer, n, q, sequence, positions, pages, out);

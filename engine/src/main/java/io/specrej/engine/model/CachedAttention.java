@@ -9,17 +9,25 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal self-attention of new tokens against their sequence's cached keys and values (already holding this
- * chunk's own keys and values). Work is split over (token, kv-head) pairs, so the query heads that share a kv head
- * (grouped-query attention) work on the same pages while they are in cache. Scores are computed a page (16 tokens)
- * at a time from the transposed keys ({@link KvCache}): lanes over tokens, multiply-adds over the head's elements, no
- * horizontal sums, up to four query heads per key load. Each query head's output is accumulated in registers over
- * the cached values, up to four heads per value load. Which heads go together changes only how often a key or value
- * is loaded, never the arithmetic of a head: every head gets the same bits however its group is split
- * (CachedAttentionTest checks each split against a scalar loop).
+ * chunk's own keys and values). Work is split over (kv head, group of up to eight tokens): the query heads that share
+ * a kv head (grouped-query attention) and the tokens of a group go through the pages together, so a page that
+ * several tokens read (sequences forked from one prompt share its pages; a prompt's own tokens share everything) is
+ * fetched from memory once per group and then read from cache. Scores are computed a page (16 tokens) at a time from
+ * the transposed keys ({@link KvCache}): lanes over tokens, multiply-adds over the head's elements, no horizontal
+ * sums, up to four query heads per key load. Each query head's output is accumulated in registers over the cached
+ * values, up to four heads per value load, a block of pages at a time. Which heads or tokens go together changes
+ * only how often a key or value is loaded, never the arithmetic of a head: every head gets the same bits however its
+ * group is split and whatever else is in the batch (CachedAttentionTest checks each split against a scalar loop).
  */
 final class CachedAttention {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SP.length();
+    /** Tokens that go through the pages together (see {@link #attendTokens}). */
+    private static final int TOKENS_PER_GROUP = 8;
+    /** Floats of score rows a group may hold (512 KB: with a block of keys or values it stays in a 1 MB L2). */
+    private static final int SCORE_ROWS_BUDGET = 1 << 17;
+    /** Positions of values all tokens of a group add before the next block (four pages: 16 KB of a 64-wide head). */
+    private static final int VALUE_BLOCK_TOKENS = 4 * KvCache.PAGE_TOKENS;
     private final int heads;
     private final int kvHeads;
     private final int headDim;
@@ -30,7 +38,7 @@ final class CachedAttention {
     private final boolean divideBySqrt;
     private final float scale;
     private final float sqrtHeadDim;
-    private final ThreadLocal<float[]> scratch = ThreadLocal.withInitial(() -> new float[256]);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     CachedAttention(ModelConfig c) {
         if (KvCache.PAGE_TOKENS % LANES != 0) {
@@ -60,101 +68,197 @@ final class CachedAttention {
     void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, float[] out) {
         int keyBase = layer * 2 * KvCache.PAGE_TOKENS * kvDim;
         int valueBase = keyBase + KvCache.PAGE_TOKENS * kvDim;
-        Parallel.forRange(n * kvHeads, (start, end) -> {
+        int perGroup = tokensPerGroup(n, positions);
+        int groups = (n + perGroup - 1) / perGroup;
+        // kv head major: with two threads and two kv heads each thread keeps to one kv head's pages.
+        Parallel.forRange(kvHeads * groups, (start, end) -> {
             for (int item = start; item < end; item++) {
-                int t = item / kvHeads;
-                int g = item % kvHeads;
-                attendGroup(q, t, g, positions[t], pages[sequence[t]], keyBase, valueBase, out);
+                int g = item / groups;
+                int from = (item % groups) * perGroup;
+                attendTokens(q, from, Math.min(n, from + perGroup), g, sequence, positions, pages, keyBase,
+                        valueBase, out);
             }
         });
     }
 
-    private void attendGroup(float[] q, int t, int g, int position, float[][] pages, int keyBase, int valueBase,
-                             float[] out) {
-        int first = slidingWindow == null ? 0 : Math.max(0, position - slidingWindow + 1);
-        int span = position - first + 1;
-        // Scratch: the group's score rows [group][span], then its maxima, then the running per-lane maxima of whole
-        // pages [group][PAGE_TOKENS], then the current page's raw dot products [group][PAGE_TOKENS].
-        int maxes = group * span;
-        int laneMaxes = maxes + group;
-        int pageScores = laneMaxes + group * KvCache.PAGE_TOKENS;
-        float[] scores = scratch.get();
-        int needed = pageScores + group * KvCache.PAGE_TOKENS;
-        if (scores.length < needed) {
-            scores = new float[Math.max(needed, 2 * scores.length)];
-            scratch.set(scores);
+    /**
+     * How many tokens go through the pages together: up to {@link #TOKENS_PER_GROUP}, fewer when their score rows
+     * would not fit {@link #SCORE_ROWS_BUDGET}, and few enough that every thread gets work.
+     */
+    private int tokensPerGroup(int n, int[] positions) {
+        int longest = 1;
+        for (int t = 0; t < n; t++) {
+            longest = Math.max(longest, span(positions[t]));
         }
+        int perGroup = Math.clamp(SCORE_ROWS_BUDGET / ((long) group * longest), 1, TOKENS_PER_GROUP);
+        int groupsPerKvHead = (Parallel.threads() + kvHeads - 1) / kvHeads;
+        return Math.max(1, Math.min(perGroup, (n + groupsPerKvHead - 1) / groupsPerKvHead));
+    }
+
+    private int firstPosition(int position) {
+        return slidingWindow == null ? 0 : Math.max(0, position - slidingWindow + 1);
+    }
+
+    private int span(int position) {
+        return position - firstPosition(position) + 1;
+    }
+
+    /** The per-thread work area of {@link #attendTokens}: score rows and where each token's begin. */
+    private static final class Scratch {
+        float[] scores = new float[256];
+        final int[] rows = new int[TOKENS_PER_GROUP];
+    }
+
+    /**
+     * Attention of tokens {@code from..to-1} for kv head {@code g} and its query heads. Page by page, every token
+     * scores the page while it is in cache (tokens of sequences forked from one prompt share their pages, so a shared
+     * page is read from memory once per group instead of once per token); then each token's softmax; then the values
+     * a block of pages at a time, each token continuing its accumulators from the previous block. Per token and head
+     * the arithmetic is that of a token alone, in the same order, so the bits never depend on the grouping or the
+     * batch.
+     */
+    private void attendTokens(float[] q, int from, int to, int g, int[] sequence, int[] positions,
+                              float[][][] pages, int keyBase, int valueBase, float[] out) {
+        Scratch work = scratch.get();
+        // Per token: score rows [group][span], maxima [group], running lane maxima of whole pages
+        // [group][PAGE_TOKENS], the current page's raw dot products [group][PAGE_TOKENS].
+        int needed = 0;
+        int firstPage = Integer.MAX_VALUE;
+        int lastPage = 0;
+        for (int t = from; t < to; t++) {
+            work.rows[t - from] = needed;
+            needed += group * span(positions[t]) + group + 2 * group * KvCache.PAGE_TOKENS;
+            firstPage = Math.min(firstPage, firstPosition(positions[t]) / KvCache.PAGE_TOKENS);
+            lastPage = Math.max(lastPage, positions[t] / KvCache.PAGE_TOKENS);
+        }
+        if (work.scores.length < needed) {
+            work.scores = new float[Math.max(needed, 2 * work.scores.length)];
+        }
+        float[] scores = work.scores;
         int kvOffset = g * headDim;
-        int qBase = t * qDim + g * group * headDim;
-        java.util.Arrays.fill(scores, maxes, pageScores, Float.NEGATIVE_INFINITY);
+        int keyElements = keyBase + kvOffset * KvCache.PAGE_TOKENS;
+        for (int t = from; t < to; t++) {
+            int maxes = work.rows[t - from] + group * span(positions[t]);
+            java.util.Arrays.fill(scores, maxes, maxes + group + group * KvCache.PAGE_TOKENS,
+                    Float.NEGATIVE_INFINITY);
+        }
         // Scores a page at a time: the page's keys are stored transposed, so each query head scores all its slots
         // with multiply-adds over the head's elements and no horizontal sums; up to four heads share each key load.
-        // Every key of a (sequence, position) goes this same way whatever the batch, so the bits never depend on it.
-        int keyElements = keyBase + kvOffset * KvCache.PAGE_TOKENS;
-        for (int pageStart = first - first % KvCache.PAGE_TOKENS; pageStart <= position;
-             pageStart += KvCache.PAGE_TOKENS) {
-            float[] page = pages[pageStart / KvCache.PAGE_TOKENS];
-            int r = 0;
-            for (; r + 3 < group; r += 4) {
-                scorePage4(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
-            }
-            if (r + 2 < group) {
-                scorePage3(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
-                r += 3;
-            }
-            for (; r + 1 < group; r += 2) {
-                scorePage2(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
-            }
-            for (; r < group; r++) {
-                scorePage(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
-            }
-            int from = Math.max(first, pageStart);
-            int to = Math.min(position, pageStart + KvCache.PAGE_TOKENS - 1);
-            if (to - from + 1 == KvCache.PAGE_TOKENS) {
-                scaleWholePage(scores, span, first, pageStart, pageScores, laneMaxes);
-            } else {
-                scalePartialPage(scores, span, first, pageStart, from, to, pageScores, maxes);
+        for (int pageIndex = firstPage; pageIndex <= lastPage; pageIndex++) {
+            int pageStart = pageIndex * KvCache.PAGE_TOKENS;
+            for (int t = from; t < to; t++) {
+                int position = positions[t];
+                int first = firstPosition(position);
+                if (pageStart > position || pageStart + KvCache.PAGE_TOKENS <= first) {
+                    continue;
+                }
+                int span = position - first + 1;
+                int rows = work.rows[t - from];
+                int maxes = rows + group * span;
+                int laneMaxes = maxes + group;
+                int pageScores = laneMaxes + group * KvCache.PAGE_TOKENS;
+                scorePage(q, t * qDim + g * group * headDim, pages[sequence[t]][pageIndex], keyElements, scores,
+                        pageScores);
+                int lo = Math.max(first, pageStart);
+                int hi = Math.min(position, pageStart + KvCache.PAGE_TOKENS - 1);
+                if (hi - lo + 1 == KvCache.PAGE_TOKENS) {
+                    scaleWholePage(scores, rows, span, first, pageStart, pageScores, laneMaxes);
+                } else {
+                    scalePartialPage(scores, rows, span, first, pageStart, lo, hi, pageScores, maxes);
+                }
             }
         }
-        for (int r = 0; r < group; r++) {
-            // A maximum is exact in any order: fold the whole pages' lane maxima into the partial pages' maximum.
-            float max = scores[maxes + r];
-            for (int lane = 0; lane < KvCache.PAGE_TOKENS; lane++) {
-                max = Math.max(max, scores[laneMaxes + r * KvCache.PAGE_TOKENS + lane]);
+        for (int t = from; t < to; t++) {
+            int span = span(positions[t]);
+            int rows = work.rows[t - from];
+            int maxes = rows + group * span;
+            int laneMaxes = maxes + group;
+            for (int r = 0; r < group; r++) {
+                // A maximum is exact in any order: fold the whole pages' lane maxima into the partial pages' maximum.
+                float max = scores[maxes + r];
+                for (int lane = 0; lane < KvCache.PAGE_TOKENS; lane++) {
+                    max = Math.max(max, scores[laneMaxes + r * KvCache.PAGE_TOKENS + lane]);
+                }
+                float sum = Exp.expShiftedInPlace(scores, rows + r * span, span, max);
+                VectorOps.scale(scores, rows + r * span, span, 1f / sum);
             }
-            float sum = Exp.expShiftedInPlace(scores, r * span, span, max);
-            VectorOps.scale(scores, r * span, span, 1f / sum);
+            java.util.Arrays.fill(out, t * qDim + g * group * headDim, t * qDim + (g + 1) * group * headDim, 0f);
         }
-        int r = 0;
-        if (headDim % (4 * LANES) == 0) {
-            // Several heads per pass over the values: each value row is read once for all of them.
-            for (; r + 3 < group; r += 4) {
-                weightedValues4(scores, r * span, span, first, position, pages, valueBase + kvOffset, out,
-                        qBase + r * headDim);
-            }
-            if (r + 2 < group) {
-                weightedValues3(scores, r * span, span, first, position, pages, valueBase + kvOffset, out,
-                        qBase + r * headDim);
-                r += 3;
-            }
-            for (; r + 1 < group; r += 2) {
-                weightedValuesPair(scores, r * span, (r + 1) * span, first, position, pages, valueBase + kvOffset,
-                        out, qBase + r * headDim, qBase + (r + 1) * headDim);
-            }
-            for (; r < group; r++) {
-                weightedValues(scores, r * span, first, position, pages, valueBase + kvOffset, out,
-                        qBase + r * headDim);
+        if (headDim % (4 * LANES) != 0) {
+            for (int t = from; t < to; t++) {
+                axpyValues(scores, work.rows[t - from], positions[t], pages[sequence[t]], valueBase + kvOffset, out,
+                        t * qDim + g * group * headDim);
             }
             return;
         }
+        // Several heads per pass over the values (each value row read once for all of them), a block of pages at a
+        // time for every token, so a shared block is read from memory once per group.
+        for (int blockStart = firstPage * KvCache.PAGE_TOKENS; blockStart <= lastPage * KvCache.PAGE_TOKENS + (
+                KvCache.PAGE_TOKENS - 1); blockStart += VALUE_BLOCK_TOKENS) {
+            for (int t = from; t < to; t++) {
+                int position = positions[t];
+                int first = firstPosition(position);
+                int lo = Math.max(first, blockStart);
+                int hi = Math.min(position, blockStart + VALUE_BLOCK_TOKENS - 1);
+                if (lo <= hi) {
+                    weightedValues(scores, work.rows[t - from] - first, position - first + 1, lo, hi,
+                            pages[sequence[t]], valueBase + kvOffset, out, t * qDim + g * group * headDim);
+                }
+            }
+        }
+    }
+
+    /** All query heads of a group score one page: four, then three, two or one at a time (the same bits each way). */
+    private void scorePage(float[] q, int qBase, float[] page, int keyElements, float[] scores, int pageScores) {
+        int r = 0;
+        for (; r + 3 < group; r += 4) {
+            scorePage4(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
+        }
+        if (r + 2 < group) {
+            scorePage3(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
+            r += 3;
+        }
+        for (; r + 1 < group; r += 2) {
+            scorePage2(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
+        }
         for (; r < group; r++) {
-            int qOffset = qBase + r * headDim;
-            int s0 = r * span;
-            java.util.Arrays.fill(out, qOffset, qOffset + headDim, 0f);
+            scorePage1(q, qBase + r * headDim, page, keyElements, scores, pageScores + r * KvCache.PAGE_TOKENS);
+        }
+    }
+
+    /**
+     * All query heads of a group add positions {@code lo..hi} of the values, weighted by their probabilities (head
+     * r's for position j at {@code p[pj + r * span + j]}), to their outputs: four heads per pass, then three, two or
+     * one (the same bits each way).
+     */
+    private void weightedValues(float[] p, int pj, int span, int lo, int hi, float[][] pages, int base, float[] out,
+                                int outBase) {
+        int r = 0;
+        for (; r + 3 < group; r += 4) {
+            weightedValues4(p, pj + r * span, span, lo, hi, pages, base, out, outBase + r * headDim);
+        }
+        if (r + 2 < group) {
+            weightedValues3(p, pj + r * span, span, lo, hi, pages, base, out, outBase + r * headDim);
+            r += 3;
+        }
+        for (; r + 1 < group; r += 2) {
+            weightedValues2(p, pj + r * span, span, lo, hi, pages, base, out, outBase + r * headDim);
+        }
+        for (; r < group; r++) {
+            weightedValues1(p, pj + r * span, lo, hi, pages, base, out, outBase + r * headDim);
+        }
+    }
+
+    /** Head sizes that are not a multiple of four vectors: one head at a time through {@link VectorOps#axpy}. */
+    private void axpyValues(float[] p, int rows, int position, float[][] pages, int base, float[] out, int outBase) {
+        int first = firstPosition(position);
+        int span = position - first + 1;
+        for (int r = 0; r < group; r++) {
+            int qOffset = outBase + r * headDim;
             for (int j = first; j <= position; j++) {
                 float[] page = pages[j / KvCache.PAGE_TOKENS];
-                int off = valueBase + (j % KvCache.PAGE_TOKENS) * kvDim + kvOffset;
-                VectorOps.axpy(scores[s0 + j - first], page, off, out, qOffset, headDim);
+                int off = base + (j % KvCache.PAGE_TOKENS) * kvDim;
+                VectorOps.axpy(p[rows + r * span + j - first], page, off, out, qOffset, headDim);
             }
         }
     }
@@ -164,9 +268,10 @@ final class CachedAttention {
      * maximum per lane ({@code dot * scale}, or {@code dot / sqrt(head_dim)} for GPT-2: the same per-element
      * arithmetic as {@link #scalePartialPage}).
      */
-    private void scaleWholePage(float[] scores, int span, int first, int pageStart, int pageScores, int laneMaxes) {
+    private void scaleWholePage(float[] scores, int rows, int span, int first, int pageStart, int pageScores,
+                                int laneMaxes) {
         for (int r = 0; r < group; r++) {
-            int row = r * span - first + pageStart;
+            int row = rows + r * span - first + pageStart;
             for (int lane = 0; lane < KvCache.PAGE_TOKENS; lane += LANES) {
                 FloatVector dot = FloatVector.fromArray(SP, scores, pageScores + r * KvCache.PAGE_TOKENS + lane);
                 FloatVector s = divideBySqrt ? dot.div(sqrtHeadDim) : dot.mul(scale);
@@ -178,10 +283,10 @@ final class CachedAttention {
     }
 
     /** A page cut by the sequence's end or the sliding window: slots {@code from..to} only. */
-    private void scalePartialPage(float[] scores, int span, int first, int pageStart, int from, int to,
+    private void scalePartialPage(float[] scores, int rows, int span, int first, int pageStart, int from, int to,
                                   int pageScores, int maxes) {
         for (int r = 0; r < group; r++) {
-            int row = r * span - first;
+            int row = rows + r * span - first;
             float max = scores[maxes + r];
             for (int j = from; j <= to; j++) {
                 float dot = scores[pageScores + r * KvCache.PAGE_TOKENS + j - pageStart];
@@ -198,7 +303,7 @@ final class CachedAttention {
      * (element d of every slot at {@code keys + d * PAGE_TOKENS}). Four accumulators over d (d mod 4), summed as
      * (a0 + a1) + (a2 + a3); slots past the sequence's end hold stale numbers and are ignored by the caller.
      */
-    private void scorePage(float[] q, int qOffset, float[] page, int keys, float[] out, int at) {
+    private void scorePage1(float[] q, int qOffset, float[] page, int keys, float[] out, int at) {
         for (int lane = 0; lane < KvCache.PAGE_TOKENS; lane += LANES) {
             FloatVector a0 = FloatVector.zero(SP);
             FloatVector a1 = a0;
@@ -225,7 +330,7 @@ final class CachedAttention {
     }
 
     /**
-     * {@link #scorePage} for two consecutive query heads (queries at {@code qOffset} and {@code qOffset + headDim},
+     * {@link #scorePage1} for two consecutive query heads (queries at {@code qOffset} and {@code qOffset + headDim},
      * dot products at {@code at} and {@code at + PAGE_TOKENS}): per head the same accumulators in the same order, so
      * the same bits, with each key vector loaded once for both.
      */
@@ -379,106 +484,120 @@ final class CachedAttention {
     }
 
     /**
-     * {@code out = sum_j p_j * v_j} over positions {@code first..position} for one query head ({@code p} already
-     * normalised), accumulated in registers four vectors at a time. Per element it is the same fused multiply-add
-     * chain in increasing j, from +0, as {@link VectorOps#axpy} into a zeroed row, so the bits are the same as that
-     * loop's (which handles head sizes that are not a multiple of 4 vectors).
+     * Adds {@code sum_j p_j * v_j} over positions {@code lo..hi} to one query head's output ({@code p} already
+     * normalised, position j's probability at {@code p[pa + j]}), accumulated in registers four vectors at a time and
+     * continued from what the output holds (+0 before the first block). Per element it is one fused multiply-add chain
+     * in increasing j, from +0, as {@link VectorOps#axpy} into a zeroed row, so the bits are the same as that loop's
+     * (which handles head sizes that are not a multiple of 4 vectors) however the positions are split into blocks.
      */
-    private void weightedValues(float[] p, int p0, int first, int position, float[][] pages, int base, float[] out,
-                                int outOffset) {
+    private void weightedValues1(float[] p, int pa, int lo, int hi, float[][] pages, int base, float[] out,
+                                 int outOffset) {
         for (int d = 0; d < headDim; d += 4 * LANES) {
-            FloatVector a0 = FloatVector.zero(SP);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int j = first; j <= position; j++) {
+            int oa = outOffset + d;
+            FloatVector a0 = FloatVector.fromArray(SP, out, oa);
+            FloatVector a1 = FloatVector.fromArray(SP, out, oa + LANES);
+            FloatVector a2 = FloatVector.fromArray(SP, out, oa + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(SP, out, oa + 3 * LANES);
+            for (int j = lo; j <= hi; j++) {
                 float[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
-                FloatVector alpha = FloatVector.broadcast(SP, p[p0 + j - first]);
-                a0 = FloatVector.fromArray(SP, page, off).fma(alpha, a0);
-                a1 = FloatVector.fromArray(SP, page, off + LANES).fma(alpha, a1);
-                a2 = FloatVector.fromArray(SP, page, off + 2 * LANES).fma(alpha, a2);
-                a3 = FloatVector.fromArray(SP, page, off + 3 * LANES).fma(alpha, a3);
-            }
-            a0.intoArray(out, outOffset + d);
-            a1.intoArray(out, outOffset + d + LANES);
-            a2.intoArray(out, outOffset + d + 2 * LANES);
-            a3.intoArray(out, outOffset + d + 3 * LANES);
-        }
-    }
-
-    /**
-     * {@link #weightedValues} for two query heads at once (eight accumulators): per element the same multiply-add
-     * chain as one head at a time, so the same bits, with each value vector loaded once for both.
-     */
-    private void weightedValuesPair(float[] p, int pa, int pb, int first, int position, float[][] pages, int base,
-                                    float[] out, int outA, int outB) {
-        for (int d = 0; d < headDim; d += 4 * LANES) {
-            FloatVector a0 = FloatVector.zero(SP);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            FloatVector b0 = a0;
-            FloatVector b1 = a0;
-            FloatVector b2 = a0;
-            FloatVector b3 = a0;
-            for (int j = first; j <= position; j++) {
-                float[] page = pages[j / KvCache.PAGE_TOKENS];
-                int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
-                FloatVector alpha = FloatVector.broadcast(SP, p[pa + j - first]);
-                FloatVector beta = FloatVector.broadcast(SP, p[pb + j - first]);
                 FloatVector v0 = FloatVector.fromArray(SP, page, off);
                 FloatVector v1 = FloatVector.fromArray(SP, page, off + LANES);
                 FloatVector v2 = FloatVector.fromArray(SP, page, off + 2 * LANES);
                 FloatVector v3 = FloatVector.fromArray(SP, page, off + 3 * LANES);
+                FloatVector alpha = FloatVector.broadcast(SP, p[pa + j]);
                 a0 = v0.fma(alpha, a0);
                 a1 = v1.fma(alpha, a1);
                 a2 = v2.fma(alpha, a2);
                 a3 = v3.fma(alpha, a3);
+            }
+            a0.intoArray(out, oa);
+            a1.intoArray(out, oa + LANES);
+            a2.intoArray(out, oa + 2 * LANES);
+            a3.intoArray(out, oa + 3 * LANES);
+        }
+    }
+
+    /**
+     * {@link #weightedValues1} for two consecutive query heads (probability rows {@code span} apart from {@code pa},
+     * outputs {@code headDim} apart from {@code outOffset}); eight accumulators, each value vector loaded once for all
+     * of them, the same bits per head.
+     */
+    private void weightedValues2(float[] p, int pa, int span, int lo, int hi, float[][] pages, int base, float[] out,
+                                 int outOffset) {
+        int pb = pa + span;
+        for (int d = 0; d < headDim; d += 4 * LANES) {
+            int oa = outOffset + d;
+            int ob = outOffset + headDim + d;
+            FloatVector a0 = FloatVector.fromArray(SP, out, oa);
+            FloatVector a1 = FloatVector.fromArray(SP, out, oa + LANES);
+            FloatVector a2 = FloatVector.fromArray(SP, out, oa + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(SP, out, oa + 3 * LANES);
+            FloatVector b0 = FloatVector.fromArray(SP, out, ob);
+            FloatVector b1 = FloatVector.fromArray(SP, out, ob + LANES);
+            FloatVector b2 = FloatVector.fromArray(SP, out, ob + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SP, out, ob + 3 * LANES);
+            for (int j = lo; j <= hi; j++) {
+                float[] page = pages[j / KvCache.PAGE_TOKENS];
+                int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
+                FloatVector v0 = FloatVector.fromArray(SP, page, off);
+                FloatVector v1 = FloatVector.fromArray(SP, page, off + LANES);
+                FloatVector v2 = FloatVector.fromArray(SP, page, off + 2 * LANES);
+                FloatVector v3 = FloatVector.fromArray(SP, page, off + 3 * LANES);
+                FloatVector alpha = FloatVector.broadcast(SP, p[pa + j]);
+                a0 = v0.fma(alpha, a0);
+                a1 = v1.fma(alpha, a1);
+                a2 = v2.fma(alpha, a2);
+                a3 = v3.fma(alpha, a3);
+                FloatVector beta = FloatVector.broadcast(SP, p[pb + j]);
                 b0 = v0.fma(beta, b0);
                 b1 = v1.fma(beta, b1);
                 b2 = v2.fma(beta, b2);
                 b3 = v3.fma(beta, b3);
             }
-            a0.intoArray(out, outA + d);
-            a1.intoArray(out, outA + d + LANES);
-            a2.intoArray(out, outA + d + 2 * LANES);
-            a3.intoArray(out, outA + d + 3 * LANES);
-            b0.intoArray(out, outB + d);
-            b1.intoArray(out, outB + d + LANES);
-            b2.intoArray(out, outB + d + 2 * LANES);
-            b3.intoArray(out, outB + d + 3 * LANES);
+            a0.intoArray(out, oa);
+            a1.intoArray(out, oa + LANES);
+            a2.intoArray(out, oa + 2 * LANES);
+            a3.intoArray(out, oa + 3 * LANES);
+            b0.intoArray(out, ob);
+            b1.intoArray(out, ob + LANES);
+            b2.intoArray(out, ob + 2 * LANES);
+            b3.intoArray(out, ob + 3 * LANES);
         }
     }
 
     /**
-     * {@link #weightedValues} for four consecutive query heads (probability rows {@code span} apart from {@code p0},
-     * outputs {@code headDim} apart from {@code outOffset}); sixteen accumulators, the same bits per head.
+     * {@link #weightedValues1} for four consecutive query heads (probability rows {@code span} apart from {@code pa},
+     * outputs {@code headDim} apart from {@code outOffset}); sixteen accumulators, each value vector loaded once for all
+     * of them, the same bits per head.
      */
-    private void weightedValues4(float[] p, int p0, int span, int first, int position, float[][] pages, int base,
-                                 float[] out, int outOffset) {
-        int pa = p0 - first;
+    private void weightedValues4(float[] p, int pa, int span, int lo, int hi, float[][] pages, int base, float[] out,
+                                 int outOffset) {
         int pb = pa + span;
         int pc = pb + span;
-        int pd = pc + span;
+        int pe = pc + span;
         for (int d = 0; d < headDim; d += 4 * LANES) {
-            FloatVector a0 = FloatVector.zero(SP);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            FloatVector b0 = a0;
-            FloatVector b1 = a0;
-            FloatVector b2 = a0;
-            FloatVector b3 = a0;
-            FloatVector c0 = a0;
-            FloatVector c1 = a0;
-            FloatVector c2 = a0;
-            FloatVector c3 = a0;
-            FloatVector e0 = a0;
-            FloatVector e1 = a0;
-            FloatVector e2 = a0;
-            FloatVector e3 = a0;
-            for (int j = first; j <= position; j++) {
+            int oa = outOffset + d;
+            int ob = outOffset + headDim + d;
+            int oc = outOffset + 2 * headDim + d;
+            int oe = outOffset + 3 * headDim + d;
+            FloatVector a0 = FloatVector.fromArray(SP, out, oa);
+            FloatVector a1 = FloatVector.fromArray(SP, out, oa + LANES);
+            FloatVector a2 = FloatVector.fromArray(SP, out, oa + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(SP, out, oa + 3 * LANES);
+            FloatVector b0 = FloatVector.fromArray(SP, out, ob);
+            FloatVector b1 = FloatVector.fromArray(SP, out, ob + LANES);
+            FloatVector b2 = FloatVector.fromArray(SP, out, ob + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SP, out, ob + 3 * LANES);
+            FloatVector c0 = FloatVector.fromArray(SP, out, oc);
+            FloatVector c1 = FloatVector.fromArray(SP, out, oc + LANES);
+            FloatVector c2 = FloatVector.fromArray(SP, out, oc + 2 * LANES);
+            FloatVector c3 = FloatVector.fromArray(SP, out, oc + 3 * LANES);
+            FloatVector e0 = FloatVector.fromArray(SP, out, oe);
+            FloatVector e1 = FloatVector.fromArray(SP, out, oe + LANES);
+            FloatVector e2 = FloatVector.fromArray(SP, out, oe + 2 * LANES);
+            FloatVector e3 = FloatVector.fromArray(SP, out, oe + 3 * LANES);
+            for (int j = lo; j <= hi; j++) {
                 float[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
                 FloatVector v0 = FloatVector.fromArray(SP, page, off);
@@ -500,16 +619,12 @@ final class CachedAttention {
                 c1 = v1.fma(gamma, c1);
                 c2 = v2.fma(gamma, c2);
                 c3 = v3.fma(gamma, c3);
-                FloatVector delta = FloatVector.broadcast(SP, p[pd + j]);
+                FloatVector delta = FloatVector.broadcast(SP, p[pe + j]);
                 e0 = v0.fma(delta, e0);
                 e1 = v1.fma(delta, e1);
                 e2 = v2.fma(delta, e2);
                 e3 = v3.fma(delta, e3);
             }
-            int oa = outOffset + d;
-            int ob = oa + headDim;
-            int oc = ob + headDim;
-            int od = oc + headDim;
             a0.intoArray(out, oa);
             a1.intoArray(out, oa + LANES);
             a2.intoArray(out, oa + 2 * LANES);
@@ -522,36 +637,39 @@ final class CachedAttention {
             c1.intoArray(out, oc + LANES);
             c2.intoArray(out, oc + 2 * LANES);
             c3.intoArray(out, oc + 3 * LANES);
-            e0.intoArray(out, od);
-            e1.intoArray(out, od + LANES);
-            e2.intoArray(out, od + 2 * LANES);
-            e3.intoArray(out, od + 3 * LANES);
+            e0.intoArray(out, oe);
+            e1.intoArray(out, oe + LANES);
+            e2.intoArray(out, oe + 2 * LANES);
+            e3.intoArray(out, oe + 3 * LANES);
         }
     }
 
     /**
-     * {@link #weightedValues} for three consecutive query heads (probability rows {@code span} apart from {@code p0},
-     * outputs {@code headDim} apart from {@code outOffset}); twelve accumulators, the same bits per head.
+     * {@link #weightedValues1} for three consecutive query heads (probability rows {@code span} apart from {@code pa},
+     * outputs {@code headDim} apart from {@code outOffset}); twelve accumulators, each value vector loaded once for all
+     * of them, the same bits per head.
      */
-    private void weightedValues3(float[] p, int p0, int span, int first, int position, float[][] pages, int base,
-                                 float[] out, int outOffset) {
-        int pa = p0 - first;
+    private void weightedValues3(float[] p, int pa, int span, int lo, int hi, float[][] pages, int base, float[] out,
+                                 int outOffset) {
         int pb = pa + span;
         int pc = pb + span;
         for (int d = 0; d < headDim; d += 4 * LANES) {
-            FloatVector a0 = FloatVector.zero(SP);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            FloatVector b0 = a0;
-            FloatVector b1 = a0;
-            FloatVector b2 = a0;
-            FloatVector b3 = a0;
-            FloatVector c0 = a0;
-            FloatVector c1 = a0;
-            FloatVector c2 = a0;
-            FloatVector c3 = a0;
-            for (int j = first; j <= position; j++) {
+            int oa = outOffset + d;
+            int ob = outOffset + headDim + d;
+            int oc = outOffset + 2 * headDim + d;
+            FloatVector a0 = FloatVector.fromArray(SP, out, oa);
+            FloatVector a1 = FloatVector.fromArray(SP, out, oa + LANES);
+            FloatVector a2 = FloatVector.fromArray(SP, out, oa + 2 * LANES);
+            FloatVector a3 = FloatVector.fromArray(SP, out, oa + 3 * LANES);
+            FloatVector b0 = FloatVector.fromArray(SP, out, ob);
+            FloatVector b1 = FloatVector.fromArray(SP, out, ob + LANES);
+            FloatVector b2 = FloatVector.fromArray(SP, out, ob + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(SP, out, ob + 3 * LANES);
+            FloatVector c0 = FloatVector.fromArray(SP, out, oc);
+            FloatVector c1 = FloatVector.fromArray(SP, out, oc + LANES);
+            FloatVector c2 = FloatVector.fromArray(SP, out, oc + 2 * LANES);
+            FloatVector c3 = FloatVector.fromArray(SP, out, oc + 3 * LANES);
+            for (int j = lo; j <= hi; j++) {
                 float[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
                 FloatVector v0 = FloatVector.fromArray(SP, page, off);
@@ -574,9 +692,6 @@ final class CachedAttention {
                 c2 = v2.fma(gamma, c2);
                 c3 = v3.fma(gamma, c3);
             }
-            int oa = outOffset + d;
-            int ob = oa + headDim;
-            int oc = ob + headDim;
             a0.intoArray(out, oa);
             a1.intoArray(out, oa + LANES);
             a2.intoArray(out, oa + 2 * LANES);

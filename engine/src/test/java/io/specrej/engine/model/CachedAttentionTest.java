@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.engine.cache.KvCache;
 import io.specrej.engine.tensor.Exp;
+import io.specrej.engine.tensor.Parallel;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,7 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link CachedAttention} against a plain scalar loop with the arithmetic it documents (per head: four partial dot
  * products over d mod 4, summed (a0 + a1) + (a2 + a3); scale; softmax through {@link Exp}; one multiply-add chain per
  * output element in increasing position), bit for bit, for every way the kernel splits a group of query heads (4, 3,
- * 2, 1 at a time), head sizes on and off the vector path, whole and cut pages and sliding windows. The fixtures' tiny
+ * 2, 1 at a time), head sizes on and off the vector path, whole and cut pages, sliding windows, tokens of several
+ * sequences going through the pages in groups and value blocks, on one and two threads. The fixtures' tiny
  * models (head_dim 16, two heads per group) reach none of the multi-head kernels; real checkpoints do (Qwen2.5: 7
  * heads per group, head_dim 64). A double-precision softmax attention checks that the reference itself is attention.
  */
@@ -37,8 +39,9 @@ class CachedAttentionTest {
         int layer = 1;
         Random random = new Random(heads * 1000L + kvHeads * 100L + headDim + window);
         KvCache layout = new KvCache(layers, c.kvDim());
-        // Two sequences (70 and 33 cached tokens) and tokens at whole-page ends, cut pages and position 0.
-        int[] lengths = {70, 33};
+        // Three sequences (70, 33 and 150 cached tokens) and tokens at whole-page ends, cut pages, position 0 and past
+        // a value block (64 positions); 19 tokens make groups of 8, 8 and 3 (and others on one and two threads).
+        int[] lengths = {70, 33, 150};
         float[][][] pages = new float[lengths.length][][];
         for (int s = 0; s < lengths.length; s++) {
             pages[s] = new float[(lengths[s] + KvCache.PAGE_TOKENS - 1) / KvCache.PAGE_TOKENS][];
@@ -49,15 +52,27 @@ class CachedAttentionTest {
                 }
             }
         }
-        int[] sequence = {0, 0, 0, 0, 1, 1, 1};
-        int[] positions = {0, 15, 47, 69, 16, 31, 32};
+        int[] sequence = {0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 0, 1, 2, 2, 2, 0, 1, 2};
+        int[] positions = {0, 15, 47, 69, 16, 31, 32, 149, 63, 64, 128, 68, 0, 1, 100, 143, 33, 17, 127};
         int n = sequence.length;
         float[] q = new float[n * c.qDim()];
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) random.nextGaussian() * 0.5f;
         }
         float[] out = new float[n * c.qDim()];
-        new CachedAttention(c).run(layer, n, q, sequence, positions, pages, out);
+        float[] outOneThread = new float[n * c.qDim()];
+        int saved = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            new CachedAttention(c).run(layer, n, q, sequence, positions, pages, outOneThread);
+            Parallel.setThreads(2);
+            new CachedAttention(c).run(layer, n, q, sequence, positions, pages, out);
+        } finally {
+            Parallel.setThreads(saved);
+        }
+        for (int i = 0; i < out.length; i++) {
+            assertEquals(Float.floatToRawIntBits(outOneThread[i]), Float.floatToRawIntBits(out[i]), "element " + i);
+        }
 
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
