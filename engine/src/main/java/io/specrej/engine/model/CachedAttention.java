@@ -39,6 +39,7 @@ final class CachedAttention {
     private final float scale;
     private final float sqrtHeadDim;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ThreadLocal<int[]> groupBounds = ThreadLocal.withInitial(() -> new int[64]);
 
     CachedAttention(ModelConfig c) {
         if (KvCache.PAGE_TOKENS % LANES != 0) {
@@ -68,17 +69,47 @@ final class CachedAttention {
     void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, float[] out) {
         int keyBase = layer * 2 * KvCache.PAGE_TOKENS * kvDim;
         int valueBase = keyBase + KvCache.PAGE_TOKENS * kvDim;
-        int perGroup = tokensPerGroup(n, positions);
-        int groups = (n + perGroup - 1) / perGroup;
-        // kv head major: with two threads and two kv heads each thread keeps to one kv head's pages.
+        int[] bounds = groupBounds.get();
+        if (bounds.length < n + 1) {
+            bounds = new int[Math.max(n + 1, 2 * bounds.length)];
+            groupBounds.set(bounds);
+        }
+        int groups = groupTokens(n, tokensPerGroup(n, positions), sequence, positions, pages, bounds);
+        int[] groupStart = bounds;
+        // A group's kv heads one after the other: a value row holds every kv head's elements side by side, so the
+        // next kv head's values are partly in cache already (measured: faster than kv head major for separate pages).
         Parallel.forRange(kvHeads * groups, (start, end) -> {
             for (int item = start; item < end; item++) {
-                int g = item / groups;
-                int from = (item % groups) * perGroup;
-                attendTokens(q, from, Math.min(n, from + perGroup), g, sequence, positions, pages, keyBase,
-                        valueBase, out);
+                int g = item % kvHeads;
+                int k = item / kvHeads;
+                attendTokens(q, groupStart[k], groupStart[k + 1], g, sequence, positions, pages, keyBase, valueBase,
+                        out);
             }
         });
+    }
+
+    /**
+     * Splits the tokens into runs of up to {@code perGroup} consecutive tokens that read the same first page (tokens
+     * of one sequence, or of sequences forked from one prompt); a token that shares it with no neighbour goes alone,
+     * since grouping tokens that share nothing only spreads the reads. Writes the runs' starts and then {@code n}
+     * into {@code bounds} and returns how many runs there are.
+     */
+    private int groupTokens(int n, int perGroup, int[] sequence, int[] positions, float[][][] pages, int[] bounds) {
+        int groups = 0;
+        int t = 0;
+        while (t < n) {
+            bounds[groups++] = t;
+            int pageIndex = firstPosition(positions[t]) / KvCache.PAGE_TOKENS;
+            float[] firstPage = pages[sequence[t]][pageIndex];
+            int end = t + 1;
+            while (end < n && end - t < perGroup && (sequence[end] == sequence[t]
+                    || pages[sequence[end]].length > pageIndex && pages[sequence[end]][pageIndex] == firstPage)) {
+                end++;
+            }
+            t = end;
+        }
+        bounds[groups] = n;
+        return groups;
     }
 
     /**
@@ -192,14 +223,16 @@ final class CachedAttention {
             return;
         }
         // Several heads per pass over the values (each value row read once for all of them), a block of pages at a
-        // time for every token, so a shared block is read from memory once per group.
-        for (int blockStart = firstPage * KvCache.PAGE_TOKENS; blockStart <= lastPage * KvCache.PAGE_TOKENS + (
-                KvCache.PAGE_TOKENS - 1); blockStart += VALUE_BLOCK_TOKENS) {
+        // time for every token, so a shared block is read from memory once per group; a token alone in one pass.
+        int begin = firstPage * KvCache.PAGE_TOKENS;
+        int end = (lastPage + 1) * KvCache.PAGE_TOKENS;
+        int block = to - from == 1 ? end - begin : VALUE_BLOCK_TOKENS;
+        for (int blockStart = begin; blockStart < end; blockStart += block) {
             for (int t = from; t < to; t++) {
                 int position = positions[t];
                 int first = firstPosition(position);
                 int lo = Math.max(first, blockStart);
-                int hi = Math.min(position, blockStart + VALUE_BLOCK_TOKENS - 1);
+                int hi = Math.min(position, blockStart + block - 1);
                 if (lo <= hi) {
                     weightedValues(scores, work.rows[t - from] - first, position - first + 1, lo, hi,
                             pages[sequence[t]], valueBase + kvOffset, out, t * qDim + g * group * headDim);
