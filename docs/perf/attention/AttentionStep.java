@@ -5,6 +5,8 @@
 //   java --add-modules jdk.incubator.vector -XX:-TieredCompilation -Dspecrej.threads=1 \
 //       -cp /tmp/attention-step:"$CP" io.specrej.engine.model.AttentionStep /tmp/qwen05-bf16 2048 8 shared
 // "shared": the n sequences share one set of pages (forked from one prompt, as in bench); otherwise each has its own.
+// -Dreps=R: steps timed (default 20; the best is printed). -Dalias=K: page i of a sequence is its page i mod K (K = 1:
+// every position reads the same page, so everything is in L1: what the arithmetic alone costs).
 package io.specrej.engine.model;
 
 import io.specrej.engine.cache.KvCache;
@@ -27,6 +29,10 @@ public class AttentionStep {
                 continue;
             }
             pages[s] = new float[pagesPerSequence][pageFloats];
+            int alias = Integer.getInteger("alias", 0);
+            for (int i = alias; alias > 0 && i < pagesPerSequence; i++) {
+                pages[s][i] = pages[s][i % alias];
+            }
             for (float[] page : pages[s]) {
                 for (int i = 0; i < page.length; i++) {
                     page[i] = (float) random.nextGaussian();
@@ -46,7 +52,8 @@ public class AttentionStep {
         float[] out = new float[q.length];
         CachedAttention attention = new CachedAttention(c);
         double best = Double.MAX_VALUE;
-        for (int rep = 0; rep < Integer.getInteger("reps", 20); rep++) {
+        int reps = Integer.getInteger("reps", 20);
+        for (int rep = 0; rep < reps; rep++) {
             long t0 = System.nanoTime();
             for (int layer = 0; layer < c.layers(); layer++) {
                 attention.run(layer, n, q, sequence, positions, pages, out);
@@ -55,8 +62,8 @@ public class AttentionStep {
         }
         long items = (long) n * c.layers() * c.kvHeads();
         long fmas = items * (c.heads() / c.kvHeads()) * 2L * context * c.headDim();
-        System.out.printf("%d tokens at %d context, %s pages: %.2f ms per step (best of 20), %.1f us per "
-                + "(token, layer, kv head), %.1f GFLOP/s%n", n, context, shared ? "shared" : "separate", best,
+        System.out.printf("%d tokens at %d context, %s pages: %.2f ms per step (best of %d), %.1f us per "
+                + "(token, layer, kv head), %.1f GFLOP/s%n", n, context, shared ? "shared" : "separate", best, reps,
                 best * 1e3 / items, 2.0 * fmas / best / 1e6);
     }
 }

@@ -22,6 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class CachedAttention {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SP.length();
+    /**
+     * Bytes of one token's keys and values for one kv head from which tokens that share pages go through them together
+     * (512 KB: from there keys and values together no longer stay in a 1 MB L2 between tokens).
+     */
+    static final long GROUP_FROM_BYTES = 512 * 1024;
     /** Tokens that go through the pages together (see {@link #attendTokens}). */
     private static final int TOKENS_PER_GROUP = 8;
     /** Floats of score rows a group may hold (512 KB: with a block of keys or values it stays in a 1 MB L2). */
@@ -38,14 +43,21 @@ final class CachedAttention {
     private final boolean divideBySqrt;
     private final float scale;
     private final float sqrtHeadDim;
+    private final long groupFromBytes;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     private final ThreadLocal<int[]> groupBounds = ThreadLocal.withInitial(() -> new int[64]);
 
     CachedAttention(ModelConfig c) {
+        this(c, GROUP_FROM_BYTES);
+    }
+
+    /** @param groupFromBytes {@link #GROUP_FROM_BYTES}, or another threshold (tests: 0 groups every token). */
+    CachedAttention(ModelConfig c, long groupFromBytes) {
         if (KvCache.PAGE_TOKENS % LANES != 0) {
             throw new IllegalStateException("vectors of " + LANES + " floats do not tile a " + KvCache.PAGE_TOKENS
                     + "-token page");
         }
+        this.groupFromBytes = groupFromBytes;
         this.heads = c.heads();
         this.kvHeads = c.kvHeads();
         this.headDim = c.headDim();
@@ -113,13 +125,18 @@ final class CachedAttention {
     }
 
     /**
-     * How many tokens go through the pages together: up to {@link #TOKENS_PER_GROUP}, fewer when their score rows
-     * would not fit {@link #SCORE_ROWS_BUDGET}, and few enough that every thread gets work.
+     * How many tokens go through the pages together: one while a token's keys and values for one kv head fit in
+     * cache anyway ({@link #GROUP_FROM_BYTES}; grouping only costs there, most of all while the code is still
+     * interpreted), else up to {@link #TOKENS_PER_GROUP}, fewer when their score rows would not fit
+     * {@link #SCORE_ROWS_BUDGET}, and few enough that every thread gets work.
      */
     private int tokensPerGroup(int n, int[] positions) {
         int longest = 1;
         for (int t = 0; t < n; t++) {
             longest = Math.max(longest, span(positions[t]));
+        }
+        if ((long) longest * headDim * 2 * Float.BYTES < groupFromBytes) {
+            return 1;
         }
         int perGroup = Math.clamp(SCORE_ROWS_BUDGET / ((long) group * longest), 1, TOKENS_PER_GROUP);
         int groupsPerKvHead = (Parallel.threads() + kvHeads - 1) / kvHeads;

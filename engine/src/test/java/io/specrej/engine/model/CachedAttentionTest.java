@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * products over d mod 4, summed (a0 + a1) + (a2 + a3); scale; softmax through {@link Exp}; one multiply-add chain per
  * output element in increasing position), bit for bit, for every way the kernel splits a group of query heads (4, 3,
  * 2, 1 at a time), head sizes on and off the vector path, whole and cut pages, sliding windows, tokens of several
- * sequences going through the pages in groups and value blocks, on one and two threads. The fixtures' tiny
+ * sequences alone and going through the pages in groups and value blocks, on one and two threads. The fixtures' tiny
  * models (head_dim 16, two heads per group) reach none of the multi-head kernels; real checkpoints do (Qwen2.5: 7
  * heads per group, head_dim 64). A double-precision softmax attention checks that the reference itself is attention.
  */
@@ -59,20 +59,26 @@ class CachedAttentionTest {
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) random.nextGaussian() * 0.5f;
         }
-        float[] out = new float[n * c.qDim()];
-        float[] outOneThread = new float[n * c.qDim()];
+        // Every token alone (the default for short contexts) and in groups (forced), on one and two threads.
+        float[][] outs = new float[4][];
         int saved = Parallel.threads();
         try {
-            Parallel.setThreads(1);
-            new CachedAttention(c).run(layer, n, q, sequence, positions, pages, outOneThread);
-            Parallel.setThreads(2);
-            new CachedAttention(c).run(layer, n, q, sequence, positions, pages, out);
+            for (int run = 0; run < outs.length; run++) {
+                Parallel.setThreads(1 + run % 2);
+                outs[run] = new float[n * c.qDim()];
+                new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
+                        .run(layer, n, q, sequence, positions, pages, outs[run]);
+            }
         } finally {
             Parallel.setThreads(saved);
         }
-        for (int i = 0; i < out.length; i++) {
-            assertEquals(Float.floatToRawIntBits(outOneThread[i]), Float.floatToRawIntBits(out[i]), "element " + i);
+        for (int run = 1; run < outs.length; run++) {
+            for (int i = 0; i < outs[0].length; i++) {
+                assertEquals(Float.floatToRawIntBits(outs[0][i]), Float.floatToRawIntBits(outs[run][i]),
+                        "run " + run + ", element " + i);
+            }
         }
+        float[] out = outs[outs.length - 1];
 
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {

@@ -1,0 +1,96 @@
+package io.specrej.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Guards the vector kernels against a silent 10-20x slowdown: when a method's compiled graph grows past C2's live-node
+ * budget, C2 stops inlining into it ({@code NodeCountInliningCutoff}), and a Vector API call that is not inlined is
+ * not an intrinsic any more, so every vector it touches is boxed on the heap. Nothing fails and no warning is printed;
+ * session 4's first Q8_0 tile ran 20x slower this way. Here {@code bench} runs in its own JVM with C2's inlining
+ * printed, on a model shaped like the real ones where it matters (head_dim 64, seven query heads per kv head, so the
+ * four- and three-head attention kernels run; whole 32-column blocks for Q8_0) with every backend the Vector API
+ * serves, and no Vector API method may be refused for that reason. A run with the budget forced low shows that the
+ * check sees the refusal when it happens.
+ */
+@SuppressWarnings("unchecked")
+class KernelInliningTest {
+    private static final String CUTOFF = "NodeCountInliningCutoff";
+
+    @TempDir
+    static Path dir;
+    private static Path bf16Model;
+    private static Path f32Model;
+
+    @BeforeAll
+    static void makeModels() throws IOException {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, """
+                {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 448,
+                 "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 7,
+                 "num_key_value_heads": 1, "vocab_size": 512, "max_position_embeddings": 512,
+                 "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": false,
+                 "torch_dtype": "bfloat16", "eos_token_id": 1}
+                """);
+        bf16Model = dir.resolve("bf16");
+        f32Model = dir.resolve("f32");
+        for (Object[] m : new Object[][] {{bf16Model, "bf16"}, {f32Model, "f32"}}) {
+            Cli.Result r = Cli.run("random-model", "--config", config, "--out", m[0], "--dtype", m[1]);
+            assertEquals(0, r.code(), r.toString());
+        }
+    }
+
+    @Test
+    void noVectorApiCallLosesItsIntrinsicInTheKernels() throws Exception {
+        List<String> attention = List.of("CachedAttention::scorePage4", "CachedAttention::scorePage3",
+                "CachedAttention::weightedValues4", "CachedAttention::weightedValues3", "Exp::expShiftedInPlace");
+        Object[][] runs = {
+                {bf16Model, "vector", List.of("VectorKernels::bf16Tile4x4", "VectorKernels::bf16Tile1x4")},
+                {bf16Model, "q8_0", List.of("Q8Kernels::tile4x3", "Q8Kernels::tile1x8")},
+                {f32Model, "vector", List.of("VectorKernels::f32Tile4x4", "VectorKernels::f32Tile1x4")}};
+        for (Object[] run : runs) {
+            String what = ((Path) run[0]).getFileName() + " / " + run[1];
+            String inlining = benchWithInliningPrinted((Path) run[0], (String) run[1], List.of());
+            List<String> kernels = new java.util.ArrayList<>(attention);
+            kernels.addAll((List<String>) run[2]);
+            for (String kernel : kernels) {
+                // A PrintCompilation line: time stamp, compile id, flags, then the method.
+                assertTrue(inlining.lines().anyMatch(l -> l.matches("\\s*\\d+\\s+\\d+\\s.*\\." + kernel + "\\b.*")),
+                        what + ": " + kernel + " was compiled, so its inlining was checked");
+            }
+            List<String> refused = refusedVectorCalls(inlining);
+            assertTrue(refused.isEmpty(), what + ": Vector API calls not inlined for lack of node budget (their "
+                    + "vectors are boxed: split the kernel):\n" + String.join("\n", refused));
+        }
+    }
+
+    @Test
+    void theCheckSeesARefusalWhenTheBudgetRunsOut() throws Exception {
+        String inlining = benchWithInliningPrinted(bf16Model, "vector", List.of("-XX:LiveNodeCountInliningCutoff=600"));
+        assertFalse(refusedVectorCalls(inlining).isEmpty(), "with a budget of 600 nodes some kernel must be refused");
+    }
+
+    private static String benchWithInliningPrinted(Path model, String matmul, List<String> extra) throws Exception {
+        List<String> options = new java.util.ArrayList<>(
+                List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+PrintCompilation", "-XX:+PrintInlining"));
+        options.addAll(extra);
+        Cli.Result r = Cli.runInOwnJvm(options, "--matmul", matmul, "bench", "--model", model, "--n", "1,16",
+                "--prompt-len", "96", "--new-tokens", "48", "--runs", "1", "--threads", "2");
+        assertEquals(0, r.code(), r.toString().lines().limit(40).reduce("", (a, b) -> a + b + "\n"));
+        return r.out();
+    }
+
+    private static List<String> refusedVectorCalls(String inlining) {
+        return inlining.lines().filter(l -> l.contains("jdk.incubator.vector") && l.contains(CUTOFF))
+                .map(String::strip).distinct().toList();
+    }
+}
