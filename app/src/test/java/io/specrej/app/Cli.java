@@ -41,6 +41,20 @@ final class Cli {
     }
 
     /**
+     * A random-weight checkpoint of {@code configJson} in {@code dir/name}, made by {@code specrej random-model} (the
+     * config is written beside it as {@code name.json}); fails the calling test if the command does.
+     */
+    static Path randomModel(Path dir, String name, String configJson, String dtype) throws java.io.IOException {
+        Path config = Files.writeString(dir.resolve(name + ".json"), configJson);
+        Path model = dir.resolve(name);
+        Result r = run("random-model", "--config", config, "--out", model, "--dtype", dtype);
+        if (r.code() != 0) {
+            throw new AssertionError("random-model failed: " + r);
+        }
+        return model;
+    }
+
+    /**
      * The CLI in a fresh JVM with this test's class path and the launcher's flags plus {@code jvmOptions}: for what a
      * process decides once (whether oneDNN loads, the default matmul backend) and must not leak into other tests.
      */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,20 +32,15 @@ class KernelInliningTest {
 
     @BeforeAll
     static void makeModels() throws IOException {
-        Path config = dir.resolve("config.json");
-        Files.writeString(config, """
+        String config = """
                 {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 448,
                  "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 7,
                  "num_key_value_heads": 1, "vocab_size": 512, "max_position_embeddings": 512,
                  "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": false,
                  "torch_dtype": "bfloat16", "eos_token_id": 1}
-                """);
-        bf16Model = dir.resolve("bf16");
-        f32Model = dir.resolve("f32");
-        for (Object[] m : new Object[][] {{bf16Model, "bf16"}, {f32Model, "f32"}}) {
-            Cli.Result r = Cli.run("random-model", "--config", config, "--out", m[0], "--dtype", m[1]);
-            assertEquals(0, r.code(), r.toString());
-        }
+                """;
+        bf16Model = Cli.randomModel(dir, "bf16", config, "bf16");
+        f32Model = Cli.randomModel(dir, "f32", config, "f32");
     }
 
     @Test

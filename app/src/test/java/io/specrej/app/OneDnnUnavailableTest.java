@@ -25,17 +25,13 @@ class OneDnnUnavailableTest {
     /** A bf16 model with 512 x 512 weights: large enough that auto sends them to oneDNN. */
     @BeforeAll
     static void makeModel() throws IOException {
-        Path config = dir.resolve("config.json");
-        Files.writeString(config, """
+        model = Cli.randomModel(dir, "model", """
                 {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 512,
                  "intermediate_size": 512, "num_hidden_layers": 1, "num_attention_heads": 8,
                  "num_key_value_heads": 2, "vocab_size": 512, "max_position_embeddings": 64,
                  "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": true,
                  "torch_dtype": "bfloat16", "eos_token_id": 1}
-                """);
-        model = dir.resolve("model");
-        Cli.Result r = Cli.run("random-model", "--config", config, "--out", model, "--dtype", "bf16");
-        assertEquals(0, r.code(), r.toString());
+                """, "bf16");
     }
 
     @Test
