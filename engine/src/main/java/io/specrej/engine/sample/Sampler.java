@@ -1,12 +1,16 @@
 package io.specrej.engine.sample;
 
 import io.specrej.engine.tensor.VectorOps;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Picks the next token from one row of logits. Holds scratch arrays sized to the vocabulary, so one sampler per
  * thread samples any number of rows without allocating.
  */
 public final class Sampler {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private float[] probs = new float[0];
     private int[] candidates = new int[0];
     private long[] packed = new long[0];
@@ -15,10 +19,6 @@ public final class Sampler {
     public int sample(float[] logits, int off, int vocab, SamplingParams p, RandomStream random) {
         if (p.greedy()) {
             return VectorOps.argmax(logits, off, vocab);
-        }
-        if (probs.length < vocab) {
-            probs = new float[vocab];
-            candidates = new int[vocab];
         }
         int kept = keepTopK(logits, off, vocab, p.topK());
         // Softmax over the kept candidates of logits / temperature, in float64 for a stable sum.
@@ -51,8 +51,15 @@ public final class Sampler {
         return candidates[kept - 1];
     }
 
-    /** Fills candidates with the ids of the k largest logits (all ids when k is 0 or >= vocab); returns the count. */
-    private int keepTopK(float[] logits, int off, int vocab, int k) {
+    /**
+     * Fills candidates with the ids of the k largest logits (all ids when k is 0 or >= vocab) and every id tied with
+     * the k-th, in ascending id order; returns the count. Package-private for tests ({@link #candidate}).
+     */
+    int keepTopK(float[] logits, int off, int vocab, int k) {
+        if (probs.length < vocab) {
+            probs = new float[vocab];
+            candidates = new int[vocab];
+        }
         if (k <= 0 || k >= vocab) {
             for (int i = 0; i < vocab; i++) {
                 candidates[i] = i;
@@ -61,24 +68,61 @@ public final class Sampler {
         }
         // A min-heap of the best k: O(V log k), one pass over the row.
         int size = 0;
-        for (int i = 0; i < vocab; i++) {
-            float v = logits[off + i];
-            if (size < k) {
-                candidates[size] = i;
-                siftUp(logits, off, size++);
-            } else if (v > logits[off + candidates[0]]) {
-                candidates[0] = i;
-                siftDown(logits, off, 0, size);
+        int i = 0;
+        for (; i < k; i++) {
+            candidates[size] = i;
+            siftUp(logits, off, size++);
+        }
+        // From here an id enters only if its logit beats the heap's minimum, which few do: whole vectors where none
+        // does are skipped with one compare (the row is read once, at memory speed); the others go id by id, in order,
+        // exactly as without the skip.
+        int bound = i + S.loopBound(vocab - i);
+        for (; i < bound; i += S.length()) {
+            if (FloatVector.fromArray(S, logits, off + i).compare(VectorOperators.GT, logits[off + candidates[0]])
+                    .anyTrue()) {
+                for (int j = i; j < i + S.length(); j++) {
+                    offer(logits, off, j, size);
+                }
             }
         }
-        // transformers keeps every token tied with the k-th value; so do we.
+        for (; i < vocab; i++) {
+            offer(logits, off, i, size);
+        }
+        // transformers keeps every token tied with the k-th value; so do we (in id order, skipping vectors with none).
         float kth = logits[off + candidates[0]];
-        for (int i = 0; i < vocab; i++) {
-            if (logits[off + i] == kth && !inHeap(i, size)) {
-                candidates[size++] = i;
+        int j = 0;
+        int whole = S.loopBound(vocab);
+        for (; j < whole; j += S.length()) {
+            if (FloatVector.fromArray(S, logits, off + j).compare(VectorOperators.EQ, kth).anyTrue()) {
+                for (int x = j; x < j + S.length(); x++) {
+                    size = addIfTied(logits, off, x, kth, size);
+                }
             }
+        }
+        for (; j < vocab; j++) {
+            size = addIfTied(logits, off, j, kth, size);
         }
         java.util.Arrays.sort(candidates, 0, size); // ascending id: a fixed, batch-independent order
+        return size;
+    }
+
+    /** The i-th candidate of the last {@link #keepTopK}. */
+    int candidate(int i) {
+        return candidates[i];
+    }
+
+    /** Id {@code id} replaces the heap's minimum if its logit is larger. */
+    private void offer(float[] logits, int off, int id, int size) {
+        if (logits[off + id] > logits[off + candidates[0]]) {
+            candidates[0] = id;
+            siftDown(logits, off, 0, size);
+        }
+    }
+
+    private int addIfTied(float[] logits, int off, int id, float kth, int size) {
+        if (logits[off + id] == kth && !inHeap(id, size)) {
+            candidates[size++] = id;
+        }
         return size;
     }
 

@@ -43,6 +43,45 @@ class SamplerTest {
         assertEquals(Math.exp(3.0) / z, counts[1] / (double) draws, 0.005);
     }
 
+    /**
+     * The top-k candidates of long rows (vector-skipping path) against their definition: every id whose logit is at
+     * least the k-th largest, ascending. Logits drawn from few levels make ties at the k-th value common, also across
+     * vector boundaries, in the heap's first k ids and in the tail past the last whole vector; the row starts at an
+     * offset, as rows of a batch do.
+     */
+    @Test
+    void topKOfLongRowsIsEveryIdAtLeastTheKthLargest() {
+        java.util.Random random = new java.util.Random(7);
+        Sampler s = new Sampler();
+        for (int vocab : new int[] {151_936, 1_003, 77}) {
+            for (int k : new int[] {1, 16, 17, 50}) {
+                for (int levels : new int[] {5, 40, 1 << 20}) {
+                    int off = 13;
+                    float[] row = new float[off + vocab];
+                    for (int i = 0; i < vocab; i++) {
+                        row[off + i] = (random.nextInt(levels) - levels / 2) * 0.25f;
+                    }
+                    row[off + vocab - 1] = Float.NEGATIVE_INFINITY;
+                    float[] sorted = java.util.Arrays.copyOfRange(row, off, off + vocab);
+                    java.util.Arrays.sort(sorted);
+                    float kth = sorted[vocab - k];
+                    java.util.List<Integer> expected = new java.util.ArrayList<>();
+                    for (int i = 0; i < vocab; i++) {
+                        if (row[off + i] >= kth) {
+                            expected.add(i);
+                        }
+                    }
+                    int kept = s.keepTopK(row, off, vocab, k);
+                    java.util.List<Integer> actual = new java.util.ArrayList<>();
+                    for (int i = 0; i < kept; i++) {
+                        actual.add(s.candidate(i));
+                    }
+                    assertEquals(expected, actual, "vocab " + vocab + ", k " + k + ", " + levels + " levels");
+                }
+            }
+        }
+    }
+
     @Test
     void topPKeepsTheSmallestSetReachingP() {
         // softmax of {0, ln 2, ln 4, ln 8}... probabilities 1/15, 2/15, 4/15, 8/15: top-p 0.6 keeps {8/15, 4/15}.
