@@ -27,6 +27,8 @@ final class CachedAttention {
      * (512 KB: from there keys and values together no longer stay in a 1 MB L2 between tokens).
      */
     static final long GROUP_FROM_BYTES = 512 * 1024;
+    /** System property overriding {@link #GROUP_FROM_BYTES} (a machine with another L2 size; tests: 0, always). */
+    static final String GROUP_FROM_BYTES_PROPERTY = "specrej.attention.groupFromBytes";
     /** Tokens that go through the pages together (see {@link #attendTokens}). */
     private static final int TOKENS_PER_GROUP = 8;
     /** Floats of score rows a group may hold (512 KB: with a block of keys or values it stays in a 1 MB L2). */
@@ -48,7 +50,7 @@ final class CachedAttention {
     private final ThreadLocal<int[]> groupBounds = ThreadLocal.withInitial(() -> new int[64]);
 
     CachedAttention(ModelConfig c) {
-        this(c, GROUP_FROM_BYTES);
+        this(c, Long.getLong(GROUP_FROM_BYTES_PROPERTY, GROUP_FROM_BYTES));
     }
 
     /** @param groupFromBytes {@link #GROUP_FROM_BYTES}, or another threshold (tests: 0 groups every token). */

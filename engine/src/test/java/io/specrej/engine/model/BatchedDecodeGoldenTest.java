@@ -155,6 +155,28 @@ class BatchedDecodeGoldenTest {
         }
     }
 
+    /**
+     * The two contracts above with attention grouping every token (tokens of one sequence or of forks going through
+     * their pages together), which real checkpoints only do from 1,024 tokens of context: a prompt's tokens are grouped,
+     * a token alone is not, and the bits must not care.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3"})
+    void attentionInTokenGroupsKeepsTheBits(String name) {
+        System.setProperty(CachedAttention.GROUP_FROM_BYTES_PROPERTY, "0");
+        try {
+            rowsInABatchAreBitEqualToRowsAlone(name);
+            if (name.equals("qwen2")) {
+                promptLongerThanAChunkGivesTheSameLogitsAsOneTokenAtATime();
+            }
+            try (TransformerModel model = TransformerModel.load(TestData.fixtureModel(name))) {
+                assertSameBitsAloneAndInABatch(model, Golden.load(name).get("sequences"));
+            }
+        } finally {
+            System.clearProperty(CachedAttention.GROUP_FROM_BYTES_PROPERTY);
+        }
+    }
+
     @Test
     void promptLongerThanAChunkGivesTheSameLogitsAsOneTokenAtATime() {
         // 300 tokens crosses the 256-token chunk boundary and 19 KV pages.
