@@ -11,6 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Sampler {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Rows at least this long skip whole vectors in {@link #keepTopK}; shorter ones cost little scalar and would only
+     * pay the vector code's warm-up (it is slow until compiled).
+     */
+    static final int VECTOR_FROM = 16_384;
     private float[] probs = new float[0];
     private int[] candidates = new int[0];
     private long[] packed = new long[0];
@@ -76,7 +81,7 @@ public final class Sampler {
         // From here an id enters only if its logit beats the heap's minimum, which few do: whole vectors where none
         // does are skipped with one compare (the row is read once, at memory speed); the others go id by id, in order,
         // exactly as without the skip.
-        int bound = i + S.loopBound(vocab - i);
+        int bound = vocab < VECTOR_FROM ? i : i + S.loopBound(vocab - i);
         for (; i < bound; i += S.length()) {
             if (FloatVector.fromArray(S, logits, off + i).compare(VectorOperators.GT, logits[off + candidates[0]])
                     .anyTrue()) {
@@ -91,7 +96,7 @@ public final class Sampler {
         // transformers keeps every token tied with the k-th value; so do we (in id order, skipping vectors with none).
         float kth = logits[off + candidates[0]];
         int j = 0;
-        int whole = S.loopBound(vocab);
+        int whole = vocab < VECTOR_FROM ? 0 : S.loopBound(vocab);
         for (; j < whole; j += S.length()) {
             if (FloatVector.fromArray(S, logits, off + j).compare(VectorOperators.EQ, kth).anyTrue()) {
                 for (int x = j; x < j + S.length(); x++) {

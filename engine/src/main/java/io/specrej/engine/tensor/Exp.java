@@ -1,5 +1,6 @@
 package io.specrej.engine.tensor;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -18,6 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Exp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Doubles in a vector of S's size: a float vector converts into two of them. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
     private static final float LOW = -87.33654f;
     private static final float HIGH = 88.0f;
     private static final float LOG2E = 1.44269504088896341f;
@@ -57,6 +60,36 @@ public final class Exp {
         FloatVector y = p.fma(r.mul(r), r).add(1f);
         FloatVector scale = k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(scale);
+    }
+
+    /**
+     * {@code sum exp(a[i] - shift)} over {@code a[from .. from+count)} in double precision: each term is
+     * {@link #exp(float)}'s (the same bits vectorised or not), converted exactly to double and added per lane in index
+     * order, then the lanes in order, then the tail: the same sum for the same inputs however the code runs.
+     */
+    public static double sumExpShifted(float[] a, int from, int count, float shift) {
+        int i = 0;
+        double sum = 0;
+        int bound = S.loopBound(count);
+        if (bound > 0) {
+            DoubleVector low = DoubleVector.zero(D);
+            DoubleVector high = low;
+            for (; i < bound; i += S.length()) {
+                FloatVector e = exp(FloatVector.fromArray(S, a, from + i).sub(shift));
+                low = low.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
+                high = high.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
+            }
+            for (int lane = 0; lane < D.length(); lane++) {
+                sum += low.lane(lane);
+            }
+            for (int lane = 0; lane < D.length(); lane++) {
+                sum += high.lane(lane);
+            }
+        }
+        for (; i < count; i++) {
+            sum += exp(a[from + i] - shift);
+        }
+        return sum;
     }
 
     /**

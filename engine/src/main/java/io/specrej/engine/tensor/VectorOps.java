@@ -78,6 +78,26 @@ public final class VectorOps {
         }
     }
 
+    /** The largest element ({@link Math#max} semantics: NaN if any is NaN), the same whichever way it runs. */
+    public static float max(float[] x, int off, int n) {
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        int bound = S.loopBound(n);
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += S.length()) {
+                m = m.max(FloatVector.fromArray(S, x, off + i));
+            }
+            for (int lane = 0; lane < S.length(); lane++) {
+                max = Math.max(max, m.lane(lane));
+            }
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        return max;
+    }
+
     /** Index of the largest element; the lowest index wins a tie (torch.argmax does the same). */
     public static int argmax(float[] x, int off, int n) {
         int best = 0;

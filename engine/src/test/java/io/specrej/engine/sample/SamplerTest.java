@@ -44,7 +44,7 @@ class SamplerTest {
     }
 
     /**
-     * The top-k candidates of long rows (vector-skipping path) against their definition: every id whose logit is at
+     * The top-k candidates of rows long and short (the vector-skipping path and the scalar one) against their definition: every id whose logit is at
      * least the k-th largest, ascending. Logits drawn from few levels make ties at the k-th value common, also across
      * vector boundaries, in the heap's first k ids and in the tail past the last whole vector; the row starts at an
      * offset, as rows of a batch do.
@@ -53,7 +53,7 @@ class SamplerTest {
     void topKOfLongRowsIsEveryIdAtLeastTheKthLargest() {
         java.util.Random random = new java.util.Random(7);
         Sampler s = new Sampler();
-        for (int vocab : new int[] {151_936, 1_003, 77}) {
+        for (int vocab : new int[] {151_936, Sampler.VECTOR_FROM + 13, 1_003, 77}) {
             for (int k : new int[] {1, 16, 17, 50}) {
                 for (int levels : new int[] {5, 40, 1 << 20}) {
                     int off = 13;
