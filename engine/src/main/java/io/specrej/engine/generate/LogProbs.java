@@ -6,18 +6,14 @@ import io.specrej.engine.tensor.VectorOps;
 /**
  * log_softmax of one logit row at one token: the row's maximum, then the sum of the shifted exponentials in double.
  * Rows of real vocabularies go through the vector form (float exponentials within 2 ulp: 0.12 instead of 0.84 ms per
- * row of 151,936, docs/perf/LogProbsCost.java); short rows keep the scalar loop, which costs little there and needs no
- * warm-up (the vector form is slow until compiled, which showed in the first prompt of the mini pair).
+ * row of 151,936, docs/perf/LogProbsCost.java); rows shorter than {@link VectorOps#LONG_ROW} keep the scalar loop.
  */
 final class LogProbs {
-    /** Rows at least this long use the vector form. */
-    static final int VECTOR_FROM = 16_384;
-
     private LogProbs() {
     }
 
     static double of(float[] logits, int off, int vocab, int token) {
-        if (vocab < VECTOR_FROM) {
+        if (vocab < VectorOps.LONG_ROW) {
             return scalar(logits, off, vocab, token);
         }
         float max = VectorOps.max(logits, off, vocab);

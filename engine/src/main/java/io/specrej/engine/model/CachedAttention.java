@@ -153,10 +153,14 @@ final class CachedAttention {
         return position - firstPosition(position) + 1;
     }
 
-    /** The per-thread work area of {@link #attendTokens}: score rows and where each token's begin. */
+    /**
+     * The per-thread work area of {@link #attendTokens}: score rows, and per token of the group where its score rows
+     * and where its maxima (then its lane maxima, {@code group} later, and its page's dot products) begin.
+     */
     private static final class Scratch {
         float[] scores = new float[256];
         final int[] rows = new int[TOKENS_PER_GROUP];
+        final int[] maxes = new int[TOKENS_PER_GROUP];
     }
 
     /**
@@ -177,7 +181,8 @@ final class CachedAttention {
         int lastPage = 0;
         for (int t = from; t < to; t++) {
             work.rows[t - from] = needed;
-            needed += group * span(positions[t]) + group + 2 * group * KvCache.PAGE_TOKENS;
+            work.maxes[t - from] = needed + group * span(positions[t]);
+            needed = work.maxes[t - from] + group + 2 * group * KvCache.PAGE_TOKENS;
             firstPage = Math.min(firstPage, firstPosition(positions[t]) / KvCache.PAGE_TOKENS);
             lastPage = Math.max(lastPage, positions[t] / KvCache.PAGE_TOKENS);
         }
@@ -188,7 +193,7 @@ final class CachedAttention {
         int kvOffset = g * headDim;
         int keyElements = keyBase + kvOffset * KvCache.PAGE_TOKENS;
         for (int t = from; t < to; t++) {
-            int maxes = work.rows[t - from] + group * span(positions[t]);
+            int maxes = work.maxes[t - from];
             java.util.Arrays.fill(scores, maxes, maxes + group + group * KvCache.PAGE_TOKENS,
                     Float.NEGATIVE_INFINITY);
         }
@@ -204,7 +209,7 @@ final class CachedAttention {
                 }
                 int span = position - first + 1;
                 int rows = work.rows[t - from];
-                int maxes = rows + group * span;
+                int maxes = work.maxes[t - from];
                 int laneMaxes = maxes + group;
                 int pageScores = laneMaxes + group * KvCache.PAGE_TOKENS;
                 scorePage(q, t * qDim + g * group * headDim, pages[sequence[t]][pageIndex], keyElements, scores,
@@ -221,7 +226,7 @@ final class CachedAttention {
         for (int t = from; t < to; t++) {
             int span = span(positions[t]);
             int rows = work.rows[t - from];
-            int maxes = rows + group * span;
+            int maxes = work.maxes[t - from];
             int laneMaxes = maxes + group;
             for (int r = 0; r < group; r++) {
                 // A maximum is exact in any order: fold the whole pages' lane maxima into the partial pages' maximum.

@@ -11,11 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Sampler {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /**
-     * Rows at least this long skip whole vectors in {@link #keepTopK}; shorter ones cost little scalar and would only
-     * pay the vector code's warm-up (it is slow until compiled).
-     */
-    static final int VECTOR_FROM = 16_384;
     private float[] probs = new float[0];
     private int[] candidates = new int[0];
     private long[] packed = new long[0];
@@ -26,6 +21,9 @@ public final class Sampler {
             return VectorOps.argmax(logits, off, vocab);
         }
         int kept = keepTopK(logits, off, vocab, p.topK());
+        if (probs.length < kept) {
+            probs = new float[vocab];
+        }
         // Softmax over the kept candidates of logits / temperature, in float64 for a stable sum.
         float invT = (float) (1.0 / p.temperature());
         float max = Float.NEGATIVE_INFINITY;
@@ -61,8 +59,7 @@ public final class Sampler {
      * the k-th, in ascending id order; returns the count. Package-private for tests ({@link #candidate}).
      */
     int keepTopK(float[] logits, int off, int vocab, int k) {
-        if (probs.length < vocab) {
-            probs = new float[vocab];
+        if (candidates.length < vocab) {
             candidates = new int[vocab];
         }
         if (k <= 0 || k >= vocab) {
@@ -78,10 +75,10 @@ public final class Sampler {
             candidates[size] = i;
             siftUp(logits, off, size++);
         }
-        // From here an id enters only if its logit beats the heap's minimum, which few do: whole vectors where none
-        // does are skipped with one compare (the row is read once, at memory speed); the others go id by id, in order,
+        // From here an id enters only if its logit beats the heap's minimum, which few do: in long rows
+        // (VectorOps.LONG_ROW) whole vectors where none does are skipped with one compare (the row is read once, at memory speed); the others go id by id, in order,
         // exactly as without the skip.
-        int bound = vocab < VECTOR_FROM ? i : i + S.loopBound(vocab - i);
+        int bound = vocab < VectorOps.LONG_ROW ? i : i + S.loopBound(vocab - i);
         for (; i < bound; i += S.length()) {
             if (FloatVector.fromArray(S, logits, off + i).compare(VectorOperators.GT, logits[off + candidates[0]])
                     .anyTrue()) {
@@ -96,7 +93,7 @@ public final class Sampler {
         // transformers keeps every token tied with the k-th value; so do we (in id order, skipping vectors with none).
         float kth = logits[off + candidates[0]];
         int j = 0;
-        int whole = vocab < VECTOR_FROM ? 0 : S.loopBound(vocab);
+        int whole = vocab < VectorOps.LONG_ROW ? 0 : S.loopBound(vocab);
         for (; j < whole; j += S.length()) {
             if (FloatVector.fromArray(S, logits, off + j).compare(VectorOperators.EQ, kth).anyTrue()) {
                 for (int x = j; x < j + S.length(); x++) {

@@ -9,6 +9,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorOps {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Rows at least this long (a real model's vocabulary) are worth the vector code that scans a logit row once per
+     * sampled token (top-k, log-probabilities); shorter rows cost little in scalar code and would only pay the vector
+     * code's warm-up (Vector API code runs slowly until C2 compiles it, which showed in the mini pair's first prompt).
+     */
+    public static final int LONG_ROW = 16_384;
 
     private VectorOps() {
     }

@@ -3,6 +3,7 @@ package io.specrej.engine.generate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.specrej.engine.tensor.VectorOps;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ class LogProbsTest {
     @Test
     void matchesADoublePrecisionLogSoftmax() {
         Random random = new Random(3);
-        for (int vocab : new int[] {151_936, LogProbs.VECTOR_FROM + 5, 4_096, 7}) {
+        for (int vocab : new int[] {151_936, VectorOps.LONG_ROW + 5, 4_096, 7}) {
             for (double spread : new double[] {0.5, 4, 30}) {
                 int off = 11;
                 float[] row = new float[off + vocab + 3];

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.tensor.VectorOps;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -53,7 +54,7 @@ class SamplerTest {
     void topKOfLongRowsIsEveryIdAtLeastTheKthLargest() {
         java.util.Random random = new java.util.Random(7);
         Sampler s = new Sampler();
-        for (int vocab : new int[] {151_936, Sampler.VECTOR_FROM + 13, 1_003, 77}) {
+        for (int vocab : new int[] {151_936, VectorOps.LONG_ROW + 13, 1_003, 77}) {
             for (int k : new int[] {1, 16, 17, 50}) {
                 for (int levels : new int[] {5, 40, 1 << 20}) {
                     int off = 13;
