@@ -6,7 +6,8 @@
 //       -cp /tmp/attention-step:"$CP" io.specrej.engine.model.AttentionStep /tmp/qwen05-bf16 2048 8 shared
 // "shared": the n sequences share one set of pages (forked from one prompt, as in bench); otherwise each has its own.
 // -Dreps=R: steps timed (default 20; the best is printed). -Dalias=K: page i of a sequence is its page i mod K (K = 1:
-// every position reads the same page, so everything is in L1: what the arithmetic alone costs).
+// every position reads the same page, so everything is in L1: what the arithmetic alone costs). -Dkv=bf16: a bfloat16
+// cache (the same random keys and values rounded; pages shared or aliased the same way).
 package io.specrej.engine.model;
 
 import io.specrej.engine.cache.KvCache;
@@ -39,6 +40,25 @@ public class AttentionStep {
                 }
             }
         }
+        boolean bf16 = "bf16".equals(System.getProperty("kv"));
+        short[][][] bf16Pages = null;
+        if (bf16) {
+            java.util.IdentityHashMap<float[], short[]> converted = new java.util.IdentityHashMap<>();
+            bf16Pages = new short[n][][];
+            for (int s = 0; s < n; s++) {
+                bf16Pages[s] = new short[pagesPerSequence][];
+                for (int i = 0; i < pagesPerSequence; i++) {
+                    bf16Pages[s][i] = converted.computeIfAbsent(pages[s][i], f -> {
+                        short[] b = new short[f.length];
+                        for (int k = 0; k < f.length; k++) {
+                            b[k] = io.specrej.engine.tensor.Bf16.fromFloat(f[k]);
+                        }
+                        return b;
+                    });
+                }
+            }
+            pages = null;
+        }
         float[] q = new float[n * c.qDim()];
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) random.nextGaussian() * 0.3f;
@@ -56,14 +76,14 @@ public class AttentionStep {
         for (int rep = 0; rep < reps; rep++) {
             long t0 = System.nanoTime();
             for (int layer = 0; layer < c.layers(); layer++) {
-                attention.run(layer, n, q, sequence, positions, pages, out);
+                attention.run(layer, n, q, sequence, positions, pages, bf16Pages, out);
             }
             best = Math.min(best, (System.nanoTime() - t0) / 1e6);
         }
         long items = (long) n * c.layers() * c.kvHeads();
         long fmas = items * (c.heads() / c.kvHeads()) * 2L * context * c.headDim();
-        System.out.printf("%d tokens at %d context, %s pages: %.2f ms per step (best of %d), %.1f us per "
-                + "(token, layer, kv head), %.1f GFLOP/s%n", n, context, shared ? "shared" : "separate", best, reps,
-                best * 1e3 / items, 2.0 * fmas / best / 1e6);
+        System.out.printf("%s cache, %d tokens at %d context, %s pages: %.2f ms per step (best of %d), %.1f us per "
+                + "(token, layer, kv head), %.1f GFLOP/s%n", bf16 ? "bf16" : "f32", n, context,
+                shared ? "shared" : "separate", best, reps, best * 1e3 / items, 2.0 * fmas / best / 1e6);
     }
 }

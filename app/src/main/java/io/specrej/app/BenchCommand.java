@@ -156,10 +156,11 @@ final class BenchCommand implements Callable<Integer> {
                 : "") + ", " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors"
                 + (MatmulBackends.autoNote().isEmpty() ? "" : " [" + MatmulBackends.autoNote() + "]"));
         out.println("model        " + model + " (" + lm.config().architecture() + ", matmul parameters "
-                + Units.count(lm.matmulParameters()) + ", KV " + lm.config().kvBytesPerToken() + " bytes/token)");
+                + Units.count(lm.matmulParameters()) + ", KV " + lm.kvPrecision().label() + " " + lm.kvBytesPerToken()
+                + " bytes/token)");
         if (rm != null) {
             out.println("reward model " + rewardModel + " (" + rm.config().architecture() + ", KV "
-                    + rm.config().kvBytesPerToken() + " bytes/token)");
+                    + rm.kvPrecision().label() + " " + rm.kvBytesPerToken() + " bytes/token)");
         }
         out.println("workload     prompt " + promptLength + " tokens, " + newTokens + " decode steps, top-k 50, "
                 + "median of " + runs + " runs after a warm-up" + (Profile.ENABLED ? "" : " (region timers off)"));
@@ -211,7 +212,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             row.put("decode_gflops", round(2.0 * matmulParams * tokens / decode / 1e9));
             row.put("kv_bytes", results.get(0).kvBytes);
-            row.put("kv_bytes_per_token", lm.config().kvBytesPerToken());
+            row.put("kv_bytes_per_token", lm.kvBytesPerToken());
+            row.put("kv_cache", lm.kvPrecision().label());
             if (Profile.ENABLED) {
                 double matmul = median(results, x -> x.matmulSeconds);
                 row.put("matmul_gflops", round(2.0 * matmulParams * tokens / matmul / 1e9));
@@ -285,7 +287,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         // One forward per group whose KV fits SCORE_KV_BYTES: the same work as one call (tokens run in chunks of 256
         // either way), without holding every sequence's KV at once.
-        long perSequence = (long) length * rm.config().kvBytesPerToken();
+        long perSequence = (long) length * rm.kvBytesPerToken();
         int group = (int) Math.max(1, Math.min(n, SCORE_KV_BYTES / perSequence));
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i += group) {

@@ -84,7 +84,8 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode dtypeNode = r.putObject("tensors_per_dtype");
         dtypes.forEach(dtypeNode::put);
         r.put("weight_bytes", weights.totalBytes());
-        r.put("kv_bytes_per_token", c.kvBytesPerToken());
+        r.put("kv_cache", model.kvPrecision().label());
+        r.put("kv_bytes_per_token", model.kvBytesPerToken());
         GenerationConfig generation = GenerationConfig.load(dir, c);
         var stops = r.putArray("stop_tokens");
         generation.eosTokenIds().forEach(stops::add);

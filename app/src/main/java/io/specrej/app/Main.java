@@ -1,6 +1,7 @@
 package io.specrej.app;
 
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.cache.KvPrecision;
 import io.specrej.engine.tensor.MatmulBackends;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -58,6 +59,14 @@ public final class Main implements Callable<Integer> {
                     + "-Dspecrej.matmul.")
     String matmul;
 
+    // Applied before the subcommand runs, like --matmul; every model the command loads stores its keys and values so.
+    @Option(names = "--kv-cache", scope = ScopeType.INHERIT, paramLabel = "PRECISION",
+            description = "How the KV cache stores keys and values: f32 (default: exact, as transformers' float32) or "
+                    + "bf16 (rounded to bfloat16 as transformers does in bfloat16: half the bytes per token, so twice "
+                    + "the sequences fit a memory budget and long contexts attend faster; changes the numbers "
+                    + "slightly). Also -Dspecrej.kvCache.")
+    String kvCache;
+
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
@@ -88,6 +97,22 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * Sets the KV cache precision from the last --kv-cache on the command line, or back to -Dspecrej.kvCache's when
+     * there is none (commands run in-process one after another must not inherit an earlier command's choice).
+     */
+    private static void applyKvCacheChoice(CommandLine.ParseResult parseResult) {
+        String choice = null;
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            choice = p.matchedOptionValue("--kv-cache", choice);
+        }
+        try {
+            KvPrecision.setDefault(choice);
+        } catch (BadInputException e) {
+            throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
+        }
+    }
+
     /** Runs the command line in-process and returns the exit code (tests call this; it never calls System.exit). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         ErrorReporter reporter = new ErrorReporter(args);
@@ -99,6 +124,7 @@ public final class Main implements Callable<Integer> {
                     .setParameterExceptionHandler(reporter);
             cmd.setExecutionStrategy(parseResult -> {
                 applyMatmulChoice(parseResult);
+                applyKvCacheChoice(parseResult);
                 return new CommandLine.RunLast().execute(parseResult);
             });
             return cmd.execute(args);

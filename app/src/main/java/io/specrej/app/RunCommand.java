@@ -274,6 +274,7 @@ final class RunCommand implements Callable<Integer> {
         p.put("generator", models.generatorDir.toAbsolutePath().normalize().toString());
         p.put("reward_model", models.rewardName());
         p.put("reward_label", rewardLabel);
+        p.put("kv_cache", models.generation.model().kvPrecision().label());
         return p;
     }
 
@@ -282,9 +283,14 @@ final class RunCommand implements Callable<Integer> {
         JsonNode expected = Json.MAPPER.readTree(Json.line(params)); // same number types as a parsed line
         Set<Integer> done = new HashSet<>();
         for (RunRecord r : existing.records) {
-            if (!r.params().equals(expected)) {
+            JsonNode found = r.params();
+            if (!found.has("kv_cache") && found.isObject()) {
+                // Written before --kv-cache existed: those runs used a float32 cache.
+                found = ((ObjectNode) found.deepCopy()).put("kv_cache", "f32");
+            }
+            if (!found.equals(expected)) {
                 throw new BadInputException("--resume: " + out + " line " + r.line() + " was written with other "
-                        + "options (" + difference(r.params(), expected) + "); rerun with the same options or "
+                        + "options (" + difference(found, expected) + "); rerun with the same options or "
                         + "write to a new --out");
             }
             int i = r.promptIndex();

@@ -13,6 +13,9 @@ import java.util.Arrays;
  * serves N forks at the cost of at most one page copy each. Removing a sequence releases its pages at once; a page
  * whose last reference goes returns to a free list and is reused without garbage-collector churn.
  *
+ * <p>Elements are floats ({@link KvPrecision#F32}) or bfloat16 bit patterns ({@link KvPrecision#BF16}: {@link #pages}
+ * is then empty-handed and {@link #bf16Pages} holds the contents); offsets are in elements either way.
+ *
  * <p>Byte accounting is exact in pages: {@link #bytesInUse()} is pages referenced by live sequences times
  * {@link #pageBytes()}; {@link #bytesToAppend} tells a caller what a step would add before it is taken.
  *
@@ -25,17 +28,28 @@ public final class KvCache {
 
     private final int layers;
     private final int kvDim;
-    private final int pageFloats;
+    private final int pageElements;
+    private final KvPrecision precision;
     private final ArrayDeque<Page> freePages = new ArrayDeque<>();
     private Sequence[] sequences = new Sequence[16];
     private int nextId;
     private long pagesInUse;
     private long peakPagesInUse;
 
+    /** A float32 cache. */
     public KvCache(int layers, int kvDim) {
+        this(layers, kvDim, KvPrecision.F32);
+    }
+
+    public KvCache(int layers, int kvDim, KvPrecision precision) {
         this.layers = layers;
         this.kvDim = kvDim;
-        this.pageFloats = layers * 2 * PAGE_TOKENS * kvDim;
+        this.precision = precision;
+        this.pageElements = layers * 2 * PAGE_TOKENS * kvDim;
+    }
+
+    public KvPrecision precision() {
+        return precision;
     }
 
     /** Offset of a layer's keys inside a page: element e of slot s is at {@code keyBase + e * PAGE_TOKENS + s}. */
@@ -43,7 +57,7 @@ public final class KvCache {
         return layer * 2 * PAGE_TOKENS * kvDim;
     }
 
-    /** Offset of the value row of (layer, slot) inside a page: {@code kvDim} consecutive floats. */
+    /** Offset of the value row of (layer, slot) inside a page: {@code kvDim} consecutive elements. */
     public int valueOffset(int layer, int slot) {
         return ((layer * 2 + 1) * PAGE_TOKENS + slot) * kvDim;
     }
@@ -58,12 +72,12 @@ public final class KvCache {
 
     /** Bytes of one page. */
     public long pageBytes() {
-        return (long) pageFloats * Float.BYTES;
+        return (long) pageElements * precision.bytes();
     }
 
-    /** Bytes one token occupies in one sequence: 2 · layers · kvDim · 4. */
+    /** Bytes one token occupies in one sequence: 2 · layers · kvDim · (4 for f32, 2 for bf16). */
     public long bytesPerToken() {
-        return 2L * layers * kvDim * Float.BYTES;
+        return 2L * layers * kvDim * precision.bytes();
     }
 
     /** Bytes held by pages that live sequences reference (shared pages counted once). */
@@ -196,7 +210,11 @@ public final class KvCache {
             Page shared = s.pages[last];
             if (shared.refCount > 1) {
                 Page copy = allocate();
-                System.arraycopy(shared.data, 0, copy.data, 0, pageFloats);
+                if (shared.data != null) {
+                    System.arraycopy(shared.data, 0, copy.data, 0, pageElements);
+                } else {
+                    System.arraycopy(shared.bits, 0, copy.bits, 0, pageElements);
+                }
                 shared.refCount--;
                 s.pages[last] = copy;
             }
@@ -219,21 +237,55 @@ public final class KvCache {
         s.length += tokens;
     }
 
-    /** The page holding {@code position} of sequence {@code id}. */
+    /** The page holding {@code position} of sequence {@code id} (a float32 cache). */
     public float[] page(int id, int position) {
-        return sequence(id).pages[position / PAGE_TOKENS].data;
+        return floatPage(sequence(id).pages[position / PAGE_TOKENS]);
     }
 
-    /** Fills {@code out} with the page arrays of the sequence (at least ceil(positions / PAGE_TOKENS) of them). */
+    /** The page holding {@code position} of sequence {@code id} (a bfloat16 cache). */
+    public short[] bf16Page(int id, int position) {
+        return bf16Page(sequence(id).pages[position / PAGE_TOKENS]);
+    }
+
+    /**
+     * Fills {@code out} with the page arrays of the sequence (at least ceil(positions / PAGE_TOKENS) of them); a
+     * float32 cache only.
+     */
     public float[][] pages(int id, float[][] out) {
         Sequence s = sequence(id);
         if (out == null || out.length < s.pageCount) {
             out = new float[Math.max(s.pageCount, 4)][];
         }
         for (int p = 0; p < s.pageCount; p++) {
-            out[p] = s.pages[p].data;
+            out[p] = floatPage(s.pages[p]);
         }
         return out;
+    }
+
+    /** {@link #pages} for a bfloat16 cache: the pages' bit patterns. */
+    public short[][] bf16Pages(int id, short[][] out) {
+        Sequence s = sequence(id);
+        if (out == null || out.length < s.pageCount) {
+            out = new short[Math.max(s.pageCount, 4)][];
+        }
+        for (int p = 0; p < s.pageCount; p++) {
+            out[p] = bf16Page(s.pages[p]);
+        }
+        return out;
+    }
+
+    private float[] floatPage(Page page) {
+        if (page.data == null) {
+            throw new IllegalStateException("this KV cache stores " + precision.label() + ", not f32");
+        }
+        return page.data;
+    }
+
+    private short[] bf16Page(Page page) {
+        if (page.bits == null) {
+            throw new IllegalStateException("this KV cache stores " + precision.label() + ", not bf16");
+        }
+        return page.bits;
     }
 
     /** Drops pooled free pages so their memory can be collected. */
@@ -251,7 +303,8 @@ public final class KvCache {
     private Page allocate() {
         Page p = freePages.poll();
         if (p == null) {
-            p = new Page(new float[pageFloats]);
+            p = precision == KvPrecision.F32 ? new Page(new float[pageElements], null)
+                    : new Page(null, new short[pageElements]);
         }
         p.refCount = 1;
         pagesInUse++;
@@ -267,13 +320,17 @@ public final class KvCache {
     }
 
     private static final class Page {
+        /** The elements of a float32 cache, else null. */
         final float[] data;
+        /** The elements of a bfloat16 cache, else null. */
+        final short[] bits;
         int refCount;
         /** Scratch for {@link #bytesToAppend}; zero outside it. */
         int appendingSharers;
 
-        Page(float[] data) {
+        Page(float[] data, short[] bits) {
             this.data = data;
+            this.bits = bits;
         }
     }
 

@@ -73,14 +73,23 @@ final class CachedAttention {
         this.sqrtHeadDim = (float) Math.sqrt(headDim);
     }
 
+    /** {@link #run(int, int, float[], int[], int[], float[][][], short[][][], float[])} over a float32 cache. */
+    void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, float[] out) {
+        run(layer, n, q, sequence, positions, pages, null, out);
+    }
+
     /**
      * @param q         queries [n][qDim] (rotary positions applied)
      * @param sequence  chunk-local sequence index of each token
      * @param positions position of each token in its sequence
-     * @param pages     per chunk-local sequence, its KV pages
+     * @param pages     per chunk-local sequence, its KV pages (a float32 cache), or null
+     * @param bf16Pages per chunk-local sequence, its KV pages (a bfloat16 cache), or null: each block of keys or
+     *                  values is widened into a small float area once per group of tokens and then read by the same
+     *                  kernels, so the arithmetic is the float32 path's on the rounded keys and values
      * @param out       attention output [n][qDim]
      */
-    void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, float[] out) {
+    void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, short[][][] bf16Pages,
+             float[] out) {
         int keyBase = layer * 2 * KvCache.PAGE_TOKENS * kvDim;
         int valueBase = keyBase + KvCache.PAGE_TOKENS * kvDim;
         int[] bounds = groupBounds.get();
@@ -88,7 +97,8 @@ final class CachedAttention {
             bounds = new int[Math.max(n + 1, 2 * bounds.length)];
             groupBounds.set(bounds);
         }
-        int groups = groupTokens(n, tokensPerGroup(n, positions), sequence, positions, pages, bounds);
+        Object[][] pageRefs = bf16Pages != null ? bf16Pages : pages;
+        int groups = groupTokens(n, tokensPerGroup(n, positions), sequence, positions, pageRefs, bounds);
         int[] groupStart = bounds;
         // A group's kv heads one after the other: a value row holds every kv head's elements side by side, so the
         // next kv head's values are partly in cache already (measured: faster than kv head major for separate pages).
@@ -96,8 +106,8 @@ final class CachedAttention {
             for (int item = start; item < end; item++) {
                 int g = item % kvHeads;
                 int k = item / kvHeads;
-                attendTokens(q, groupStart[k], groupStart[k + 1], g, sequence, positions, pages, keyBase, valueBase,
-                        out);
+                attendTokens(q, groupStart[k], groupStart[k + 1], g, sequence, positions, pages, bf16Pages, keyBase,
+                        valueBase, out);
             }
         });
     }
@@ -108,13 +118,13 @@ final class CachedAttention {
      * since grouping tokens that share nothing only spreads the reads. Writes the runs' starts and then {@code n}
      * into {@code bounds} and returns how many runs there are.
      */
-    private int groupTokens(int n, int perGroup, int[] sequence, int[] positions, float[][][] pages, int[] bounds) {
+    private int groupTokens(int n, int perGroup, int[] sequence, int[] positions, Object[][] pages, int[] bounds) {
         int groups = 0;
         int t = 0;
         while (t < n) {
             bounds[groups++] = t;
             int pageIndex = firstPosition(positions[t]) / KvCache.PAGE_TOKENS;
-            float[] firstPage = pages[sequence[t]][pageIndex];
+            Object firstPage = pages[sequence[t]][pageIndex];
             int end = t + 1;
             while (end < n && end - t < perGroup && (sequence[end] == sequence[t]
                     || pages[sequence[end]].length > pageIndex && pages[sequence[end]][pageIndex] == firstPage)) {
@@ -155,12 +165,20 @@ final class CachedAttention {
 
     /**
      * The per-thread work area of {@link #attendTokens}: score rows, and per token of the group where its score rows
-     * and where its maxima (then its lane maxima, {@code group} later, and its page's dot products) begin.
+     * and where its maxima (then its lane maxima, {@code group} later, and its page's dot products) begin. For a
+     * bfloat16 cache also one page's keys of the kv head widened to floats and the bfloat16 page they came from, and
+     * a value block's pages widened into {@code valueSlots} (which page each came from), seen through
+     * {@code valuePages} at the pages' own indices so the value kernels read them as they read float32 pages.
      */
     private static final class Scratch {
         float[] scores = new float[256];
         final int[] rows = new int[TOKENS_PER_GROUP];
         final int[] maxes = new int[TOKENS_PER_GROUP];
+        float[] keys = new float[0];
+        short[] keysFrom;
+        final float[][] valueSlots = new float[VALUE_BLOCK_TOKENS / KvCache.PAGE_TOKENS][0];
+        final short[][] valueSlotsFrom = new short[VALUE_BLOCK_TOKENS / KvCache.PAGE_TOKENS][];
+        float[][] valuePages = new float[16][];
     }
 
     /**
@@ -172,8 +190,9 @@ final class CachedAttention {
      * batch.
      */
     private void attendTokens(float[] q, int from, int to, int g, int[] sequence, int[] positions,
-                              float[][][] pages, int keyBase, int valueBase, float[] out) {
+                              float[][][] pages, short[][][] bf16Pages, int keyBase, int valueBase, float[] out) {
         Scratch work = scratch.get();
+        work.keysFrom = null;
         // Per token: score rows [group][span], maxima [group], running lane maxima of whole pages
         // [group][PAGE_TOKENS], the current page's raw dot products [group][PAGE_TOKENS].
         int needed = 0;
@@ -212,8 +231,13 @@ final class CachedAttention {
                 int maxes = work.maxes[t - from];
                 int laneMaxes = maxes + group;
                 int pageScores = laneMaxes + group * KvCache.PAGE_TOKENS;
-                scorePage(q, t * qDim + g * group * headDim, pages[sequence[t]][pageIndex], keyElements, scores,
-                        pageScores);
+                if (bf16Pages == null) {
+                    scorePage(q, t * qDim + g * group * headDim, pages[sequence[t]][pageIndex], keyElements, scores,
+                            pageScores);
+                } else {
+                    scorePage(q, t * qDim + g * group * headDim,
+                            widenedKeys(work, bf16Pages[sequence[t]][pageIndex], keyElements), 0, scores, pageScores);
+                }
                 int lo = Math.max(first, pageStart);
                 int hi = Math.min(position, pageStart + KvCache.PAGE_TOKENS - 1);
                 if (hi - lo + 1 == KvCache.PAGE_TOKENS) {
@@ -239,30 +263,82 @@ final class CachedAttention {
             }
             java.util.Arrays.fill(out, t * qDim + g * group * headDim, t * qDim + (g + 1) * group * headDim, 0f);
         }
-        if (headDim % (4 * LANES) != 0) {
-            for (int t = from; t < to; t++) {
-                axpyValues(scores, work.rows[t - from], positions[t], pages[sequence[t]], valueBase + kvOffset, out,
-                        t * qDim + g * group * headDim);
-            }
-            return;
-        }
         // Several heads per pass over the values (each value row read once for all of them), a block of pages at a
-        // time for every token, so a shared block is read from memory once per group; a token alone in one pass.
+        // time for every token, so a shared block is read from memory once per group; a float32 token alone in one
+        // pass (a bfloat16 block is widened into scratch, so it goes a block at a time too).
+        boolean fourVectorHeads = headDim % (4 * LANES) == 0;
         int begin = firstPage * KvCache.PAGE_TOKENS;
         int end = (lastPage + 1) * KvCache.PAGE_TOKENS;
-        int block = to - from == 1 ? end - begin : VALUE_BLOCK_TOKENS;
+        int block = to - from == 1 && bf16Pages == null ? end - begin : VALUE_BLOCK_TOKENS;
         for (int blockStart = begin; blockStart < end; blockStart += block) {
+            java.util.Arrays.fill(work.valueSlotsFrom, null);
             for (int t = from; t < to; t++) {
                 int position = positions[t];
                 int first = firstPosition(position);
                 int lo = Math.max(first, blockStart);
                 int hi = Math.min(position, blockStart + block - 1);
-                if (lo <= hi) {
-                    weightedValues(scores, work.rows[t - from] - first, position - first + 1, lo, hi,
-                            pages[sequence[t]], valueBase + kvOffset, out, t * qDim + g * group * headDim);
+                if (lo > hi) {
+                    continue;
+                }
+                float[][] tokenPages = pages == null ? null : pages[sequence[t]];
+                int base = valueBase + kvOffset;
+                if (bf16Pages != null) {
+                    tokenPages = widenedValues(work, bf16Pages[sequence[t]], lo, hi, blockStart, valueBase, kvOffset);
+                    base = kvOffset;
+                }
+                int pj = work.rows[t - from] - first;
+                int outBase = t * qDim + g * group * headDim;
+                if (fourVectorHeads) {
+                    weightedValues(scores, pj, position - first + 1, lo, hi, tokenPages, base, out, outBase);
+                } else {
+                    axpyValues(scores, pj, position - first + 1, lo, hi, tokenPages, base, out, outBase);
                 }
             }
         }
+    }
+
+    /** Kv head {@code g}'s keys (at {@code keyElements}) of a bfloat16 page as floats, widened once per page. */
+    private float[] widenedKeys(Scratch work, short[] page, int keyElements) {
+        int count = headDim * KvCache.PAGE_TOKENS;
+        if (work.keys.length < count) {
+            work.keys = new float[count];
+        }
+        if (page != work.keysFrom) {
+            VectorOps.widenBf16(page, keyElements, work.keys, 0, count);
+            work.keysFrom = page;
+        }
+        return work.keys;
+    }
+
+    /**
+     * The value rows of positions {@code lo..hi} (inside the block starting at {@code blockStart}) of one kv head
+     * (at {@code kvOffset} in each row) of a bfloat16 sequence, widened into the scratch slots (a page that the
+     * previous token of the group widened already is not widened again) and returned as page arrays indexed like
+     * the sequence's pages, the head's elements at {@code kvOffset} in each {@code kvDim}-wide row.
+     */
+    private float[][] widenedValues(Scratch work, short[][] sequencePages, int lo, int hi, int blockStart,
+                                    int valueBase, int kvOffset) {
+        int lastPage = hi / KvCache.PAGE_TOKENS;
+        if (work.valuePages.length <= lastPage) {
+            work.valuePages = new float[Math.max(lastPage + 1, 2 * work.valuePages.length)][];
+        }
+        int blockPage = blockStart / KvCache.PAGE_TOKENS;
+        for (int p = lo / KvCache.PAGE_TOKENS; p <= lastPage; p++) {
+            int slot = p - blockPage;
+            short[] page = sequencePages[p];
+            if (work.valueSlots[slot].length < KvCache.PAGE_TOKENS * kvDim) {
+                work.valueSlots[slot] = new float[KvCache.PAGE_TOKENS * kvDim];
+            }
+            if (work.valueSlotsFrom[slot] != page) {
+                for (int s = 0; s < KvCache.PAGE_TOKENS; s++) {
+                    VectorOps.widenBf16(page, valueBase + s * kvDim + kvOffset, work.valueSlots[slot],
+                            s * kvDim + kvOffset, headDim);
+                }
+                work.valueSlotsFrom[slot] = page;
+            }
+            work.valuePages[p] = work.valueSlots[slot];
+        }
+        return work.valuePages;
     }
 
     /** All query heads of a group score one page: four, then three, two or one at a time (the same bits each way). */
@@ -306,16 +382,18 @@ final class CachedAttention {
         }
     }
 
-    /** Head sizes that are not a multiple of four vectors: one head at a time through {@link VectorOps#axpy}. */
-    private void axpyValues(float[] p, int rows, int position, float[][] pages, int base, float[] out, int outBase) {
-        int first = firstPosition(position);
-        int span = position - first + 1;
+    /**
+     * {@link #weightedValues} for head sizes that are not a multiple of four vectors: one head at a time through
+     * {@link VectorOps#axpy} (per element the same fused multiply-add chain in increasing position).
+     */
+    private void axpyValues(float[] p, int pj, int span, int lo, int hi, float[][] pages, int base, float[] out,
+                            int outBase) {
         for (int r = 0; r < group; r++) {
             int qOffset = outBase + r * headDim;
-            for (int j = first; j <= position; j++) {
+            for (int j = lo; j <= hi; j++) {
                 float[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim;
-                VectorOps.axpy(p[rows + r * span + j - first], page, off, out, qOffset, headDim);
+                VectorOps.axpy(p[pj + r * span + j], page, off, out, qOffset, headDim);
             }
         }
     }

@@ -2,7 +2,9 @@ package io.specrej.engine.model;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.cache.KvPrecision;
 import io.specrej.engine.tensor.Activations;
+import io.specrej.engine.tensor.Bf16;
 import io.specrej.engine.tensor.MatmulBackend;
 import io.specrej.engine.tensor.Norms;
 import io.specrej.engine.tensor.Parallel;
@@ -45,6 +47,9 @@ final class ForwardPass {
     // Per-call sequence bookkeeping.
     private int[] startLengths = new int[0];
     private float[][][] sequencePages = new float[0][][];
+    private short[][][] sequenceBf16Pages = new short[0][][];
+    /** Whether this call's cache stores bfloat16 ({@link #sequenceBf16Pages}) instead of floats. */
+    private boolean bf16Cache;
     private int[] lastIndexes = new int[0];
 
     ForwardPass(ModelConfig config, ModelWeights weights, MatmulBackend matmul) {
@@ -76,6 +81,7 @@ final class ForwardPass {
         if (startLengths.length < count) {
             startLengths = new int[count];
             sequencePages = new float[count][][];
+            sequenceBf16Pages = new short[count][][];
         }
         int maxPosition = 0;
         for (int i = 0; i < count; i++) {
@@ -88,8 +94,13 @@ final class ForwardPass {
         for (int i = 0; i < count; i++) {
             cache.reserve(ids[i], offsets[i + 1] - offsets[i]);
         }
+        bf16Cache = cache.precision() == KvPrecision.BF16;
         for (int i = 0; i < count; i++) {
-            sequencePages[i] = cache.pages(ids[i], sequencePages[i]);
+            if (bf16Cache) {
+                sequenceBf16Pages[i] = cache.bf16Pages(ids[i], sequenceBf16Pages[i]);
+            } else {
+                sequencePages[i] = cache.pages(ids[i], sequencePages[i]);
+            }
         }
 
         int chunk = Math.min(TransformerModel.CHUNK_TOKENS, total);
@@ -161,7 +172,8 @@ final class ForwardPass {
             projectQkv(lw, n);
             positionAndStore(cache, lw, layer, n);
             long t0 = Profile.start();
-            attention.run(layer, n, q, chunkSequence, chunkPositions, sequencePages, attended);
+            attention.run(layer, n, q, chunkSequence, chunkPositions, bf16Cache ? null : sequencePages,
+                    bf16Cache ? sequenceBf16Pages : null, attended);
             Profile.stop(Profile.ATTENTION, t0);
             linear(attended, n, lw.o(), lw.oBias(), projected);
             addRows(projected, x, n * hidden);
@@ -222,13 +234,23 @@ final class ForwardPass {
                     rope.apply(k, t * kvDim, c.kvHeads(), headDim, chunkPositions[t]);
                 }
                 int position = chunkPositions[t];
-                float[] page = sequencePages[chunkSequence[t]][position / KvCache.PAGE_TOKENS];
                 int slot = position % KvCache.PAGE_TOKENS;
                 int keyAt = cache.keyBase(layer) + slot;
-                for (int e = 0, from = t * kvDim; e < kvDim; e++) {
-                    page[keyAt + e * KvCache.PAGE_TOKENS] = k[from + e];
+                int valueAt = cache.valueOffset(layer, slot);
+                if (bf16Cache) {
+                    // Rounded to nearest even once, here; attention widens them back exactly.
+                    short[] page = sequenceBf16Pages[chunkSequence[t]][position / KvCache.PAGE_TOKENS];
+                    for (int e = 0, from = t * kvDim; e < kvDim; e++) {
+                        page[keyAt + e * KvCache.PAGE_TOKENS] = Bf16.fromFloat(k[from + e]);
+                        page[valueAt + e] = Bf16.fromFloat(v[from + e]);
+                    }
+                } else {
+                    float[] page = sequencePages[chunkSequence[t]][position / KvCache.PAGE_TOKENS];
+                    for (int e = 0, from = t * kvDim; e < kvDim; e++) {
+                        page[keyAt + e * KvCache.PAGE_TOKENS] = k[from + e];
+                    }
+                    System.arraycopy(v, t * kvDim, page, valueAt, kvDim);
                 }
-                System.arraycopy(v, t * kvDim, page, cache.valueOffset(layer, slot), kvDim);
             }
         });
     }

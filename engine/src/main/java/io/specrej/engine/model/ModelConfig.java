@@ -3,6 +3,7 @@ package io.specrej.engine.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.cache.KvPrecision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -118,9 +119,12 @@ public record ModelConfig(
                 numLabels, pad, eos, bos, dtype);
     }
 
-    /** Bytes the KV cache needs per token per sequence with F32 entries: 2 · layers · kv_heads · head_dim · 4. */
-    public long kvBytesPerToken() {
-        return 2L * layers * kvHeads * headDim * Float.BYTES;
+    /**
+     * Bytes the KV cache needs per token per sequence: 2 · layers · kv_heads · head_dim · bytes (4 for f32 entries,
+     * 2 for bf16).
+     */
+    public long kvBytesPerToken(KvPrecision precision) {
+        return 2L * layers * kvHeads * headDim * precision.bytes();
     }
 
     /** Width of one token's K (or V) row: kv_heads · head_dim. */

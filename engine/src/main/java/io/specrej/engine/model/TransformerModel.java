@@ -2,6 +2,7 @@ package io.specrej.engine.model;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.cache.KvPrecision;
 import io.specrej.engine.tensor.MatmulBackend;
 import io.specrej.engine.tensor.MatmulBackends;
 import io.specrej.engine.tensor.WeightMatrix;
@@ -28,15 +29,18 @@ public final class TransformerModel implements AutoCloseable {
     private final CheckpointWeights checkpoint;
     private final ModelWeights weights;
     private final MatmulBackend matmul;
+    private final KvPrecision kvPrecision;
     private final ForwardPass pass;
     /** Whether the backend has had {@link MatmulBackend#prepare} (once, before the first forward pass). */
     private volatile boolean prepared;
 
-    private TransformerModel(ModelConfig config, CheckpointWeights checkpoint, MatmulBackend matmul) {
+    private TransformerModel(ModelConfig config, CheckpointWeights checkpoint, MatmulBackend matmul,
+                             KvPrecision kvPrecision) {
         this.config = config;
         this.checkpoint = checkpoint;
         this.weights = WeightBinder.bind(config, checkpoint);
         this.matmul = matmul;
+        this.kvPrecision = kvPrecision;
         this.pass = new ForwardPass(config, weights, matmul);
     }
 
@@ -45,7 +49,12 @@ public final class TransformerModel implements AutoCloseable {
         return load(dir, MatmulBackends.defaultBackend());
     }
 
+    /** Loads with the given backend and the default KV cache precision ({@link KvPrecision#defaultPrecision}). */
     public static TransformerModel load(Path dir, MatmulBackend matmul) {
+        return load(dir, matmul, KvPrecision.defaultPrecision());
+    }
+
+    public static TransformerModel load(Path dir, MatmulBackend matmul, KvPrecision kvPrecision) {
         if (!java.nio.file.Files.isDirectory(dir)) {
             throw new BadInputException(dir + ": not a directory (expected a Hugging Face model directory with "
                     + "config.json and model.safetensors)");
@@ -53,7 +62,7 @@ public final class TransformerModel implements AutoCloseable {
         ModelConfig config = ModelConfig.load(dir);
         CheckpointWeights checkpoint = CheckpointWeights.open(dir);
         try {
-            return new TransformerModel(config, checkpoint, matmul);
+            return new TransformerModel(config, checkpoint, matmul, kvPrecision);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -72,9 +81,24 @@ public final class TransformerModel implements AutoCloseable {
         return matmul;
     }
 
-    /** A KV cache shaped for this model. */
+    /** How {@link #newCache()} stores keys and values. */
+    public KvPrecision kvPrecision() {
+        return kvPrecision;
+    }
+
+    /** Bytes one token of one sequence holds in {@link #newCache()}. */
+    public long kvBytesPerToken() {
+        return config.kvBytesPerToken(kvPrecision);
+    }
+
+    /** A KV cache shaped for this model, in its {@link #kvPrecision()}. */
     public KvCache newCache() {
-        return new KvCache(config.layers(), config.kvDim());
+        return newCache(kvPrecision);
+    }
+
+    /** A KV cache shaped for this model in another precision (a forward pass serves either). */
+    public KvCache newCache(KvPrecision precision) {
+        return new KvCache(config.layers(), config.kvDim(), precision);
     }
 
     /** Width of an output row: the vocabulary for a causal LM, num_labels for a classifier. */

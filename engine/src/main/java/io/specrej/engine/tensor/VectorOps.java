@@ -1,6 +1,10 @@
 package io.specrej.engine.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -9,6 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorOps {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** As many shorts as {@link #S} has floats (half its width), for widening bfloat16. */
+    private static final VectorSpecies<Short> HALF_SHORTS = ShortVector.SPECIES_PREFERRED.withShape(
+            VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     /**
      * Rows at least this long (a real model's vocabulary) are worth the vector code that scans a logit row once per
      * sampled token (top-k, log-probabilities); shorter rows cost little in scalar code and would only pay the vector
@@ -17,6 +25,23 @@ public final class VectorOps {
     public static final int LONG_ROW = 16_384;
 
     private VectorOps() {
+    }
+
+    /** {@code dst[at + i] = } the float that bfloat16 bits {@code src[from + i]} denote, for {@code i < n} (exact). */
+    public static void widenBf16(short[] src, int from, float[] dst, int at, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            ShortVector.fromArray(HALF_SHORTS, src, from + i)
+                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)
+                    .reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats()
+                    .intoArray(dst, at + i);
+        }
+        for (; i < n; i++) {
+            dst[at + i] = Bf16.toFloat(src[from + i]);
+        }
     }
 
     /** sum_i a[aOff+i] * b[bOff+i]. */

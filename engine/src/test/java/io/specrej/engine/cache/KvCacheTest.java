@@ -60,6 +60,31 @@ class KvCacheTest {
     }
 
     @Test
+    void aBf16CacheHalvesTheBytesAndCopiesItsBitsOnWrite() {
+        KvCache cache = new KvCache(24, 128, KvPrecision.BF16);
+        assertEquals(2L * 24 * 128 * 2, cache.bytesPerToken());
+        assertEquals(P * cache.bytesPerToken(), cache.pageBytes());
+
+        KvCache small = new KvCache(2, 8, KvPrecision.BF16);
+        int prompt = small.newSequence();
+        small.reserve(prompt, 3);
+        short[] page = small.bf16Page(prompt, 0);
+        page[small.valueOffset(1, 2)] = (short) 0x3F80; // 1.0
+        small.commit(prompt, 3);
+        int fork = small.fork(prompt, 1)[0];
+        assertSame(page, small.bf16Page(fork, 0));
+        small.reserve(fork, 1);
+        short[] copy = small.bf16Page(fork, 0);
+        assertNotSame(page, copy, "the write copies the shared partly filled page");
+        assertEquals((short) 0x3F80, copy[small.valueOffset(1, 2)], "with its contents");
+        copy[small.valueOffset(1, 3)] = (short) 0x4000;
+        assertEquals(0, page[small.valueOffset(1, 3)], "the original is untouched");
+        assertSame(copy, small.bf16Pages(fork, null)[0]);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> small.page(fork, 0));
+        assertTrue(e.getMessage().contains("bf16"), e.getMessage());
+    }
+
+    @Test
     void removeFreesPagesAtOnceAndOnlyTheLastReferenceFreesASharedPage() {
         KvCache cache = new KvCache(1, 4);
         int a = cache.newSequence();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.tensor.Bf16;
 import io.specrej.engine.tensor.Exp;
 import io.specrej.engine.tensor.Parallel;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * sequences alone and going through the pages in groups and value blocks, on one and two threads. The fixtures' tiny
  * models (head_dim 16, two heads per group) reach none of the multi-head kernels; real checkpoints do (Qwen2.5: 7
  * heads per group, head_dim 64). A double-precision softmax attention checks that the reference itself is attention.
+ * A bfloat16 cache must give exactly what the float32 path gives on the same keys and values rounded to bfloat16
+ * (its blocks are widened into scratch and read by the same kernels, including pages two sequences share).
  */
 class CachedAttentionTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,6 +55,8 @@ class CachedAttentionTest {
                 }
             }
         }
+        // Sequence 1 forked from sequence 0 after one page: they share it, as forks of one prompt do.
+        pages[1][0] = pages[0][0];
         int[] sequence = {0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 0, 1, 2, 2, 2, 0, 1, 2};
         int[] positions = {0, 15, 47, 69, 16, 31, 32, 149, 63, 64, 128, 68, 0, 1, 100, 143, 33, 17, 127};
         int n = sequence.length;
@@ -59,6 +64,48 @@ class CachedAttentionTest {
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) random.nextGaussian() * 0.5f;
         }
+        assertMatchesReference(c, layout, layer, q, sequence, positions, pages, pages, null);
+
+        // The same cache in bfloat16 (shared pages stay shared) against the reference on the rounded floats.
+        java.util.IdentityHashMap<float[], short[]> bits = new java.util.IdentityHashMap<>();
+        java.util.IdentityHashMap<float[], float[]> rounded = new java.util.IdentityHashMap<>();
+        short[][][] bf16Pages = new short[pages.length][][];
+        float[][][] roundedPages = new float[pages.length][][];
+        for (int s = 0; s < pages.length; s++) {
+            bf16Pages[s] = new short[pages[s].length][];
+            roundedPages[s] = new float[pages[s].length][];
+            for (int p = 0; p < pages[s].length; p++) {
+                float[] page = pages[s][p];
+                bf16Pages[s][p] = bits.computeIfAbsent(page, f -> {
+                    short[] b = new short[f.length];
+                    for (int i = 0; i < f.length; i++) {
+                        b[i] = Bf16.fromFloat(f[i]);
+                    }
+                    return b;
+                });
+                roundedPages[s][p] = rounded.computeIfAbsent(page, f -> {
+                    float[] r = new float[f.length];
+                    for (int i = 0; i < f.length; i++) {
+                        r[i] = Bf16.round(f[i]);
+                    }
+                    return r;
+                });
+            }
+        }
+        assertMatchesReference(c, layout, layer, q, sequence, positions, roundedPages, null, bf16Pages);
+    }
+
+    /**
+     * Runs the attention over {@code f32Pages} or {@code bf16Pages} (one of them null) with every token alone and in
+     * groups, on one and two threads, and checks each run bit for bit against the scalar reference over
+     * {@code referencePages} (and that reference against double-precision attention).
+     */
+    private static void assertMatchesReference(ModelConfig c, KvCache layout, int layer, float[] q, int[] sequence,
+                                               int[] positions, float[][][] referencePages, float[][][] f32Pages,
+                                               short[][][] bf16Pages) {
+        int n = sequence.length;
+        int heads = c.heads();
+        int headDim = c.headDim();
         // Every token alone (the default for short contexts) and in groups (forced), on one and two threads.
         float[][] outs = new float[4][];
         int saved = Parallel.threads();
@@ -67,7 +114,7 @@ class CachedAttentionTest {
                 Parallel.setThreads(1 + run % 2);
                 outs[run] = new float[n * c.qDim()];
                 new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
-                        .run(layer, n, q, sequence, positions, pages, outs[run]);
+                        .run(layer, n, q, sequence, positions, f32Pages, bf16Pages, outs[run]);
             }
         } finally {
             Parallel.setThreads(saved);
@@ -82,7 +129,7 @@ class CachedAttentionTest {
 
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
-                float[][] seqPages = pages[sequence[t]];
+                float[][] seqPages = referencePages[sequence[t]];
                 float[] expected = reference(c, layout, layer, q, t, h, positions[t], seqPages);
                 double[] exact = exactAttention(c, layout, layer, q, t, h, positions[t], seqPages);
                 for (int e = 0; e < headDim; e++) {

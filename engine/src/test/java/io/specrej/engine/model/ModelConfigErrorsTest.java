@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.TestData;
+import io.specrej.engine.cache.KvPrecision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,7 +123,8 @@ class ModelConfigErrorsTest {
     @Test
     void kvBytesPerTokenFollowsTheFormula() {
         ModelConfig c = ModelConfig.load(TestData.fixtureModel("qwen3"));
-        assertEquals(2L * c.layers() * c.kvHeads() * c.headDim() * 4, c.kvBytesPerToken());
+        assertEquals(2L * c.layers() * c.kvHeads() * c.headDim() * 4, c.kvBytesPerToken(KvPrecision.F32));
+        assertEquals(2L * c.layers() * c.kvHeads() * c.headDim() * 2, c.kvBytesPerToken(KvPrecision.BF16));
         assertEquals(32, c.headDim(), "qwen3 fixture has an explicit head_dim");
     }
 }
