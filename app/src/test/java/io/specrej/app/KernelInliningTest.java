@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * session 4's first Q8_0 tile ran 20x slower this way. Here {@code bench} runs in its own JVM with C2's inlining
  * printed, on a model shaped like the real ones where it matters (head_dim 64, seven query heads per kv head, so the
  * four- and three-head attention kernels run; whole 32-column blocks for Q8_0) with every backend the Vector API
- * serves, and no Vector API method may be refused for that reason. A run with the budget forced low shows that the
+ * serves and both KV cache precisions, and no Vector API method may be refused for that reason. A run with the budget forced low shows that the
  * check sees the refusal when it happens.
  */
 @SuppressWarnings("unchecked")
@@ -45,17 +45,21 @@ class KernelInliningTest {
 
     @Test
     void noVectorApiCallLosesItsIntrinsicInTheKernels() throws Exception {
-        List<String> attention = List.of("CachedAttention::scorePage4", "CachedAttention::scorePage3",
-                "CachedAttention::weightedValues4", "CachedAttention::weightedValues3", "Exp::expShiftedInPlace");
+        List<String> attention = List.of("AttentionKernels::scorePage4", "AttentionKernels::scorePage3",
+                "AttentionKernels::weightedValues4", "AttentionKernels::weightedValues3", "Exp::expShiftedInPlace");
+        List<String> bf16Attention = List.of("Bf16AttentionKernels::scorePage4", "Bf16AttentionKernels::scorePage3",
+                "Bf16AttentionKernels::weightedValues4", "Bf16AttentionKernels::weightedValues3");
         Object[][] runs = {
-                {bf16Model, "vector", List.of("VectorKernels::bf16Tile4x4", "VectorKernels::bf16Tile1x4")},
-                {bf16Model, "q8_0", List.of("Q8Kernels::tile4x3", "Q8Kernels::tile1x8")},
-                {f32Model, "vector", List.of("VectorKernels::f32Tile4x4", "VectorKernels::f32Tile1x4")}};
+                {bf16Model, "vector", "f32", List.of("VectorKernels::bf16Tile4x4", "VectorKernels::bf16Tile1x4")},
+                {bf16Model, "q8_0", "f32", List.of("Q8Kernels::tile4x3", "Q8Kernels::tile1x8")},
+                {f32Model, "vector", "f32", List.of("VectorKernels::f32Tile4x4", "VectorKernels::f32Tile1x4")},
+                {bf16Model, "vector", "bf16", bf16Attention}};
         for (Object[] run : runs) {
-            String what = ((Path) run[0]).getFileName() + " / " + run[1];
-            String inlining = benchWithInliningPrinted((Path) run[0], (String) run[1], List.of());
-            List<String> kernels = new java.util.ArrayList<>(attention);
-            kernels.addAll((List<String>) run[2]);
+            String what = ((Path) run[0]).getFileName() + " / " + run[1] + " / kv " + run[2];
+            String inlining = benchWithInliningPrinted((Path) run[0], (String) run[1],
+                    List.of("--kv-cache", (String) run[2]), List.of());
+            List<String> kernels = new java.util.ArrayList<>(run[2].equals("f32") ? attention : List.of());
+            kernels.addAll((List<String>) run[3]);
             for (String kernel : kernels) {
                 // A PrintCompilation line: time stamp, compile id, flags, then the method.
                 assertTrue(inlining.lines().anyMatch(l -> l.matches("\\s*\\d+\\s+\\d+\\s.*\\." + kernel + "\\b.*")),
@@ -69,16 +73,21 @@ class KernelInliningTest {
 
     @Test
     void theCheckSeesARefusalWhenTheBudgetRunsOut() throws Exception {
-        String inlining = benchWithInliningPrinted(bf16Model, "vector", List.of("-XX:LiveNodeCountInliningCutoff=600"));
+        String inlining = benchWithInliningPrinted(bf16Model, "vector", List.of(),
+                List.of("-XX:LiveNodeCountInliningCutoff=600"));
         assertFalse(refusedVectorCalls(inlining).isEmpty(), "with a budget of 600 nodes some kernel must be refused");
     }
 
-    private static String benchWithInliningPrinted(Path model, String matmul, List<String> extra) throws Exception {
+    private static String benchWithInliningPrinted(Path model, String matmul, List<String> cliOptions,
+                                                   List<String> extra) throws Exception {
         List<String> options = new java.util.ArrayList<>(
                 List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+PrintCompilation", "-XX:+PrintInlining"));
         options.addAll(extra);
-        Cli.Result r = Cli.runInOwnJvm(options, "--matmul", matmul, "bench", "--model", model, "--n", "1,16",
-                "--prompt-len", "96", "--new-tokens", "48", "--runs", "1", "--threads", "2");
+        List<Object> args = new java.util.ArrayList<>(List.of("--matmul", matmul));
+        args.addAll(cliOptions);
+        args.addAll(List.of("bench", "--model", model, "--n", "1,16", "--prompt-len", "96", "--new-tokens", "48",
+                "--runs", "1", "--threads", "2"));
+        Cli.Result r = Cli.runInOwnJvm(options, args.toArray());
         assertEquals(0, r.code(), r.toString().lines().limit(40).reduce("", (a, b) -> a + b + "\n"));
         return r.out();
     }

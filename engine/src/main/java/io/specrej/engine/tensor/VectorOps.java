@@ -27,20 +27,25 @@ public final class VectorOps {
     private VectorOps() {
     }
 
-    /** {@code dst[at + i] = } the float that bfloat16 bits {@code src[from + i]} denote, for {@code i < n} (exact). */
-    public static void widenBf16(short[] src, int from, float[] dst, int at, int n) {
+    /**
+     * {@code y[yOff+i] += alpha * x[xOff+i]} for bfloat16 bits {@code x}: {@link #axpy} of the floats they denote
+     * (widened exactly), the same bits.
+     */
+    public static void axpyBf16(float alpha, short[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);
+        FloatVector va = FloatVector.broadcast(S, alpha);
         for (; i < bound; i += S.length()) {
-            ShortVector.fromArray(HALF_SHORTS, src, from + i)
+            ShortVector.fromArray(HALF_SHORTS, x, xOff + i)
                     .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)
                     .reinterpretAsInts()
                     .lanewise(VectorOperators.LSHL, 16)
                     .reinterpretAsFloats()
-                    .intoArray(dst, at + i);
+                    .fma(va, FloatVector.fromArray(S, y, yOff + i))
+                    .intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            dst[at + i] = Bf16.toFloat(src[from + i]);
+            y[yOff + i] = Math.fma(alpha, Bf16.toFloat(x[xOff + i]), y[yOff + i]);
         }
     }
 
