@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * in bf16, so the yardstick is transformers' own all-bf16 inference ({@code bf16} in the fixture): sequence by
  * sequence, Q8_0's last logits may be at most twice as far from {@code f32_upcast} as that, and its greedy
  * continuation must agree with {@code f32_upcast}'s at least as long. (The trained pair's accuracy is measured in the
- * decoding module's Q8AccuracyTest.)
+ * decoding module's ApproximationAccuracyTest.)
  */
 class Q8GoldenTest {
 
