@@ -189,12 +189,12 @@ final class BenchCommand implements Callable<Integer> {
             decodeRun(lm, prompt, Math.min(n, 16), Math.min(newTokens, 8));
         }
         if (reward != null) {
-            scoreRun(reward, Math.min(n, 2));
+            scoreRun(reward, Math.min(n, 2), new Result());
         }
         for (int r = 0; r < runs; r++) {
             Result res = skipDecode ? prefillOnly(lm, prompt) : decodeRun(lm, prompt, n, newTokens);
             if (reward != null) {
-                res.scoreSeconds = scoreRun(reward, n);
+                scoreRun(reward, n, res);
             }
             results.add(res);
         }
@@ -224,6 +224,10 @@ final class BenchCommand implements Callable<Integer> {
         } else if (reward != null) {
             row.put("score_tokens_per_s", round((double) n * (promptLength + newTokens)
                     / median(results, x -> x.scoreSeconds)));
+        }
+        if (reward != null && Profile.ENABLED) {
+            row.put("score_matmul_share", share(median(results, x -> x.scoreMatmulSeconds / x.scoreSeconds)));
+            row.put("score_attention_share", share(median(results, x -> x.scoreAttentionSeconds / x.scoreSeconds)));
         }
         row.put("threads", Parallel.threads());
         row.put("matmul", lm.matmulBackend().name());
@@ -273,7 +277,8 @@ final class BenchCommand implements Callable<Integer> {
         return res;
     }
 
-    private double scoreRun(RewardModel reward, int n) {
+    /** Scores n random sequences of prompt + new tokens; sets the result's scoring time and its region split. */
+    private void scoreRun(RewardModel reward, int n, Result res) {
         int length = promptLength + newTokens;
         TransformerModel rm = reward.model();
         if (length > rm.config().maxPositions()) {
@@ -289,11 +294,14 @@ final class BenchCommand implements Callable<Integer> {
         // either way), without holding every sequence's KV at once.
         long perSequence = (long) length * rm.kvBytesPerToken();
         int group = (int) Math.max(1, Math.min(n, SCORE_KV_BYTES / perSequence));
+        Profile.reset();
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i += group) {
             reward.score(sequences.subList(i, Math.min(n, i + group)));
         }
-        return (System.nanoTime() - t0) / 1e9;
+        res.scoreSeconds = (System.nanoTime() - t0) / 1e9;
+        res.scoreMatmulSeconds = (Profile.nanos(Profile.MATMUL) + Profile.nanos(Profile.HEAD)) / 1e9;
+        res.scoreAttentionSeconds = Profile.nanos(Profile.ATTENTION) / 1e9;
     }
 
     private static int[] randomTokens(SplittableRandom random, int length, int vocab, Integer avoid) {
@@ -330,6 +338,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (row.has("score_tokens_per_s")) {
             b.append(String.format(Locale.ROOT, "  score %9.1f tok/s", row.get("score_tokens_per_s").asDouble()));
+            if (row.has("score_attention_share")) {
+                b.append(String.format(Locale.ROOT, " (matmul %.0f%%, attention %.1f%%)",
+                        100 * row.get("score_matmul_share").asDouble(),
+                        100 * row.get("score_attention_share").asDouble()));
+            }
         }
         if (row.has("kv_bytes")) {
             b.append("  KV ").append(Units.bytes(row.get("kv_bytes").asLong()));
@@ -347,6 +360,8 @@ final class BenchCommand implements Callable<Integer> {
         double prefillSeconds;
         double decodeSeconds;
         double scoreSeconds;
+        double scoreMatmulSeconds;
+        double scoreAttentionSeconds;
         double matmulSeconds;
         double attentionSeconds;
         double samplingSeconds;

@@ -31,6 +31,22 @@ class BenchCommandTest {
         }
     }
 
+    /** In its own JVM, as the launcher runs it, bench turns the region timers on and splits decode and scoring. */
+    @Test
+    void regionSharesSplitDecodeAndScoring() throws Exception {
+        Cli.Result r = Cli.runInOwnJvm(List.of(), "bench", "--model", TestData.fixture("qwen2"), "--reward-model",
+                TestData.fixture("qwen2-rm"), "--n", "2", "--prompt-len", "20", "--new-tokens", "3", "--runs", "1",
+                "--threads", "1", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode row = TestData.JSON.readTree(r.outLines().get(0));
+        for (String[] split : new String[][] {{"matmul_share", "attention_share"},
+                {"score_matmul_share", "score_attention_share"}}) {
+            double matmul = row.path(split[0]).asDouble(-1);
+            double attention = row.path(split[1]).asDouble(-1);
+            assertTrue(matmul > 0 && attention > 0 && matmul + attention <= 1.0001, line(row));
+        }
+    }
+
     private static String line(JsonNode row) {
         return row.toString();
     }
