@@ -82,18 +82,23 @@ public final class Main implements Callable<Integer> {
         System.exit(code);
     }
 
-    /** Sets the matmul backend from the last --matmul on the command line (before any model is loaded). */
+    /**
+     * Sets the matmul backend from the last --matmul on the command line (before any model is loaded), or back to
+     * -Dspecrej.matmul's when there is none (in-process commands must not inherit an earlier command's choice).
+     */
     private static void applyMatmulChoice(CommandLine.ParseResult parseResult) {
         String choice = null;
         for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
             choice = p.matchedOptionValue("--matmul", choice);
         }
-        if (choice != null) {
-            try {
-                MatmulBackends.setDefault(choice);
-            } catch (BadInputException e) {
-                throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
-            }
+        if (choice == null) {
+            MatmulBackends.resetDefault();
+            return;
+        }
+        try {
+            MatmulBackends.setDefault(choice);
+        } catch (BadInputException e) {
+            throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
         }
     }
 

@@ -275,6 +275,7 @@ final class RunCommand implements Callable<Integer> {
         p.put("reward_model", models.rewardName());
         p.put("reward_label", rewardLabel);
         p.put("kv_cache", models.generation.model().kvPrecision().label());
+        p.put("matmul", models.generation.model().matmulBackend().choice());
         return p;
     }
 
@@ -284,9 +285,16 @@ final class RunCommand implements Callable<Integer> {
         Set<Integer> done = new HashSet<>();
         for (RunRecord r : existing.records) {
             JsonNode found = r.params();
-            if (!found.has("kv_cache") && found.isObject()) {
-                // Written before --kv-cache existed: those runs used a float32 cache.
-                found = ((ObjectNode) found.deepCopy()).put("kv_cache", "f32");
+            if (found.isObject() && !(found.has("kv_cache") && found.has("matmul"))) {
+                // Written before these were recorded: --kv-cache did not exist (so f32); the backend is unknown.
+                ObjectNode filled = (ObjectNode) found.deepCopy();
+                if (!found.has("kv_cache")) {
+                    filled.put("kv_cache", "f32");
+                }
+                if (!found.has("matmul")) {
+                    filled.set("matmul", expected.get("matmul"));
+                }
+                found = filled;
             }
             if (!found.equals(expected)) {
                 throw new BadInputException("--resume: " + out + " line " + r.line() + " was written with other "

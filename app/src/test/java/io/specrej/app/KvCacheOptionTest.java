@@ -85,19 +85,27 @@ class KvCacheOptionTest {
     }
 
     /**
-     * The precision is one of a run file's options: --resume refuses another one, and a line written before the option
-     * existed (no kv_cache) counts as f32.
+     * The precision and the backend are among a run file's options: --resume refuses another one; a line written before
+     * they were recorded counts as f32 and whichever backend runs now.
      */
     @Test
-    void resumeChecksThePrecision() throws IOException {
+    void resumeChecksThePrecisionAndTheBackend() throws IOException {
         Path prompts = RunFixtures.jsonListPrompts(temp);
         Path out = temp.resolve("run.jsonl");
         java.util.List<Object> args = RunFixtures.fixtureArgs(prompts, out, "bon", 2);
         assertEquals(0, RunFixtures.run(args, "--limit", 1).code());
         String line = java.nio.file.Files.readString(out);
-        assertTrue(line.contains(",\"kv_cache\":\"f32\""), line);
-        java.nio.file.Files.writeString(out, line.replace(",\"kv_cache\":\"f32\"", ""));
+        JsonNode params = TestData.JSON.readTree(line).get("params");
+        assertEquals("f32", params.get("kv_cache").asText());
+        assertEquals("auto", params.get("matmul").asText(), "the choice, not what auto resolved to");
 
+        Cli.Result quantized = RunFixtures.run(args, "--limit", 2, "--resume", "--matmul", "q8_0");
+        assertEquals(2, quantized.code(), quantized::toString);
+        assertTrue(quantized.err().contains("matmul"), quantized::toString);
+
+        String recorded = ",\"kv_cache\":\"f32\",\"matmul\":\"auto\"";
+        assertTrue(line.contains(recorded), line);
+        java.nio.file.Files.writeString(out, line.replace(recorded, ""));
         Cli.Result other = RunFixtures.run(args, "--limit", 2, "--resume", "--kv-cache", "bf16");
         assertEquals(2, other.code(), other::toString);
         assertTrue(other.err().contains("kv_cache"), other::toString);

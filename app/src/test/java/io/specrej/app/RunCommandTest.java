@@ -79,7 +79,7 @@ class RunCommandTest {
             assertEquals(i, line.get("prompt_index").asInt());
             assertEquals(RunFixtures.PROMPTS.get(i), line.get("prompt").asText());
             assertEquals(Set.of("strategy", "n", "alpha", "memory_budget", "max_new_tokens", "greedy", "temperature",
-                    "top_k", "top_p", "seed", "decision_every", "max_batch", "generator", "reward_model", "reward_label", "kv_cache"),
+                    "top_k", "top_p", "seed", "decision_every", "max_batch", "generator", "reward_model", "reward_label", "kv_cache", "matmul"),
                     fields(line.get("params")));
             JsonNode params = line.get("params");
             assertEquals("specrej", params.get("strategy").asText());

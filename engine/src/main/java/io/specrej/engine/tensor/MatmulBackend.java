@@ -41,6 +41,14 @@ public interface MatmulBackend {
     /** A short name for logs and benchmarks ("vector-api", "onednn"). */
     String name();
 
+    /**
+     * The {@code --matmul} choice this backend is, without loading anything ({@code auto} does not say what it chose:
+     * {@link #name} would load oneDNN to find out); run files record it.
+     */
+    default String choice() {
+        return name();
+    }
+
     /** The argument checks every implementation makes before touching memory. */
     static void checkArguments(float[] input, int rows, WeightMatrix weight, float[] output) {
         if (rows < 0) {

@@ -41,6 +41,13 @@ public final class MatmulBackends {
         }
     }
 
+    /** Forgets {@link #setDefault}: the next {@link #defaultBackend} reads {@code -Dspecrej.matmul} again. */
+    public static void resetDefault() {
+        synchronized (MatmulBackends.class) {
+            configured = null;
+        }
+    }
+
     /** The portable Vector API backend: always available, bit-identical for every batch size and thread count. */
     public static MatmulBackend vector() {
         return VECTOR;
@@ -109,6 +116,11 @@ public final class MatmulBackends {
             if (r != null) {
                 r.release(weight);
             }
+        }
+
+        @Override
+        public String choice() {
+            return "auto";
         }
 
         /** "auto:" and the backend large BF16 weights go to (resolving it loads oneDNN). */
