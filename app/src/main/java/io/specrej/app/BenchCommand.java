@@ -79,6 +79,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-decode", description = "Only prefill and scoring (e.g. for a long --prompt-len).")
     boolean skipDecode;
 
+    @Option(names = "--private-context",
+            description = "Give every sequence its own copy of the prompt's keys and values before decoding, as after "
+                    + "a long generation of its own: attention then reads n contexts instead of one shared one.")
+    boolean privateContext;
+
     @Option(names = "--json", description = "One JSON object per batch size per line; nothing else on stdout.")
     boolean json;
 
@@ -214,6 +219,7 @@ final class BenchCommand implements Callable<Integer> {
             row.put("kv_bytes", results.get(0).kvBytes);
             row.put("kv_bytes_per_token", lm.kvBytesPerToken());
             row.put("kv_cache", lm.kvPrecision().label());
+            row.put("private_context", privateContext);
             if (Profile.ENABLED) {
                 double matmul = median(results, x -> x.matmulSeconds);
                 row.put("matmul_gflops", round(2.0 * matmulParams * tokens / matmul / 1e9));
@@ -260,6 +266,11 @@ final class BenchCommand implements Callable<Integer> {
         res.prefillSeconds = (t1 - t0) / 1e9;
         List<SequenceState> running = new ArrayList<>(batch.fork(0, n));
         batch.releasePrompt();
+        if (privateContext) {
+            for (SequenceState s : running) {
+                cache.unshare(s.cacheId());
+            }
+        }
         Profile.reset();
         long t2 = System.nanoTime();
         for (int step = 0; step < newTokens && !running.isEmpty(); step++) {

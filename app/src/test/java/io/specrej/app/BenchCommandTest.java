@@ -47,6 +47,29 @@ class BenchCommandTest {
         }
     }
 
+    /** With --private-context every sequence holds the whole prompt's KV itself, not one shared copy. */
+    @Test
+    void privateContextHoldsOneContextPerSequence() throws Exception {
+        long[] kv = new long[2];
+        for (int i = 0; i < 2; i++) {
+            List<Object> args = new java.util.ArrayList<>(List.of("bench", "--model", TestData.fixture("llama"), "--n",
+                    "4", "--prompt-len", "40", "--new-tokens", "2", "--runs", "1", "--json"));
+            if (i == 1) {
+                args.add("--private-context");
+            }
+            Cli.Result r = Cli.run(args.toArray());
+            assertEquals(0, r.code(), r.toString());
+            JsonNode row = TestData.JSON.readTree(r.outLines().get(0));
+            assertEquals(i == 1, row.get("private_context").asBoolean(), line(row));
+            kv[i] = row.get("kv_bytes").asLong();
+        }
+        // The 40-token prompt fills two whole 16-token pages, which the four forks share; private, three of them hold
+        // their own copies (the last keeps the original). The partly filled third page is copied on the first write
+        // either way. A page: 16 tokens x (keys, values) x 2 layers x (2 kv heads x 16) x 4 bytes.
+        long page = 16L * 2 * 2 * (2 * 16) * 4;
+        assertEquals(kv[0] + 3 * 2 * page, kv[1], kv[0] + " shared vs " + kv[1] + " private");
+    }
+
     private static String line(JsonNode row) {
         return row.toString();
     }

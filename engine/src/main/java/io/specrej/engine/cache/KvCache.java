@@ -207,16 +207,8 @@ public final class KvCache {
         }
         if (s.length % PAGE_TOKENS != 0) {
             int last = s.pageCount - 1;
-            Page shared = s.pages[last];
-            if (shared.refCount > 1) {
-                Page copy = allocate();
-                if (shared.data != null) {
-                    System.arraycopy(shared.data, 0, copy.data, 0, pageElements);
-                } else {
-                    System.arraycopy(shared.bits, 0, copy.bits, 0, pageElements);
-                }
-                shared.refCount--;
-                s.pages[last] = copy;
+            if (s.pages[last].refCount > 1) {
+                s.pages[last] = privateCopy(s.pages[last]);
             }
         }
         int needed = (s.length + tokens + PAGE_TOKENS - 1) / PAGE_TOKENS;
@@ -226,6 +218,31 @@ public final class KvCache {
         while (s.pageCount < needed) {
             s.pages[s.pageCount++] = allocate();
         }
+    }
+
+    /**
+     * Gives the sequence its own copy of every page it shares, so that it holds its context alone, as after a long
+     * generation of its own (bench's --private-context measures attention over such contexts).
+     */
+    public void unshare(int id) {
+        Sequence s = sequence(id);
+        for (int p = 0; p < s.pageCount; p++) {
+            if (s.pages[p].refCount > 1) {
+                s.pages[p] = privateCopy(s.pages[p]);
+            }
+        }
+    }
+
+    /** A new page with the shared page's contents, replacing one reference to it. */
+    private Page privateCopy(Page shared) {
+        Page copy = allocate();
+        if (shared.data != null) {
+            System.arraycopy(shared.data, 0, copy.data, 0, pageElements);
+        } else {
+            System.arraycopy(shared.bits, 0, copy.bits, 0, pageElements);
+        }
+        shared.refCount--;
+        return copy;
     }
 
     /** Declares that {@code tokens} reserved positions now hold keys and values. */

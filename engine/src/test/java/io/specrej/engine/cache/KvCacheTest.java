@@ -85,6 +85,25 @@ class KvCacheTest {
     }
 
     @Test
+    void unshareCopiesEverySharedPageAndLeavesTheOthersSharing() {
+        KvCache cache = new KvCache(2, 8);
+        int prompt = cache.newSequence();
+        append(cache, prompt, 2 * P + 3, 500); // three pages
+        int[] forks = cache.fork(prompt, 2);
+        long before = cache.bytesInUse();
+        cache.unshare(forks[0]);
+        assertEquals(before + 3 * cache.pageBytes(), cache.bytesInUse());
+        for (int pos = 0; pos < 2 * P + 3; pos += P / 2) {
+            assertNotSame(cache.page(prompt, pos), cache.page(forks[0], pos));
+            assertEquals(keyAt(cache, prompt, pos), keyAt(cache, forks[0], pos), "copied contents");
+            assertSame(cache.page(prompt, pos), cache.page(forks[1], pos), "the other fork still shares");
+        }
+        cache.remove(prompt);
+        cache.unshare(forks[1]); // the last holder keeps the pages: nothing to copy
+        assertEquals(2 * 3 * cache.pageBytes(), cache.bytesInUse());
+    }
+
+    @Test
     void removeFreesPagesAtOnceAndOnlyTheLastReferenceFreesASharedPage() {
         KvCache cache = new KvCache(1, 4);
         int a = cache.newSequence();
