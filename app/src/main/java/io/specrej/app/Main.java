@@ -63,7 +63,7 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--kv-cache", scope = ScopeType.INHERIT, paramLabel = "PRECISION",
             description = "How the KV cache stores keys and values: f32 (default: exact, as transformers' float32) or "
                     + "bf16 (rounded to bfloat16 as transformers does in bfloat16: half the bytes per token, so twice "
-                    + "the sequences fit a memory budget and long contexts attend faster; changes the numbers "
+                    + "the sequences fit a memory budget and long contexts read half the bytes; changes the numbers "
                     + "slightly). Also -Dspecrej.kvCache.")
     String kvCache;
 
