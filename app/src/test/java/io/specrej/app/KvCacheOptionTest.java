@@ -48,6 +48,13 @@ class KvCacheOptionTest {
     }
 
     @Test
+    void anUnknownPrecisionInThePropertySaysWhereItCameFrom() throws Exception {
+        Cli.Result r = Cli.runInOwnJvm(java.util.List.of("-Dspecrej.kvCache=fp8"), "inspect", TestData.fixture("llama"));
+        assertEquals(2, r.code(), r::toString);
+        assertTrue(r.err().startsWith("error: -Dspecrej.kvCache: unknown KV cache precision 'fp8'"), r::toString);
+    }
+
+    @Test
     void scoresMoveSlightly() throws IOException {
         Object[] score = {"score", "--reward-model", TestData.fixture("llama-rm"), "--ids", "5,6,7,8,9,10", "--json"};
         Cli.Result f32 = Cli.run(score);

@@ -38,7 +38,14 @@ public enum KvPrecision {
     /** The precision set by {@link #setDefault}, else {@code -Dspecrej.kvCache}, else {@link #F32}. */
     public static KvPrecision defaultPrecision() {
         KvPrecision p = configured;
-        return p != null ? p : parse(System.getProperty(PROPERTY, "f32"));
+        if (p != null) {
+            return p;
+        }
+        try {
+            return parse(System.getProperty(PROPERTY, "f32"));
+        } catch (BadInputException e) {
+            throw new BadInputException("-D" + PROPERTY + ": " + e.getMessage());
+        }
     }
 
     /** Sets the precision later model loads use; null goes back to {@code -Dspecrej.kvCache} (or f32). */
