@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes Bf16AttentionKernels.java from AttentionKernels.java: the same register tiles reading a bfloat16 KV cache.
 
-Each key or value vector load becomes a load of as many bfloat16 elements widened exactly to floats in registers
+Each key or value vector load becomes VectorOps.bf16: as many bfloat16 elements widened exactly to floats in registers
 (zero-extend, shift left 16), so every multiply-add sees the very float the float32 kernels would see for the rounded
 cache: the same bits. Run from the repository root after editing AttentionKernels.java:
     python3 scripts/gen-bf16-attention-kernels.py
@@ -20,35 +20,12 @@ header = re.sub(r"/\*\*.*?\*/\n", """/**
  * the same bits as its float32 original on the same rounded keys and values (CachedAttentionTest checks it).
  */
 """, header, count=1, flags=re.S)
-header = header.replace("import jdk.incubator.vector.FloatVector;\n", "import jdk.incubator.vector.FloatVector;\n"
-                        "import jdk.incubator.vector.IntVector;\nimport jdk.incubator.vector.ShortVector;\n"
-                        "import jdk.incubator.vector.VectorOperators;\nimport jdk.incubator.vector.VectorShape;\n")
 
 body = body.replace("AttentionKernels(int headDim", "Bf16AttentionKernels(int headDim")
-body = body.replace("    private static final int LANES = SP.length();\n", """    private static final int LANES = SP.length();
-    /** As many shorts as {@link #SP} has floats. */
-    private static final VectorSpecies<Short> HALF_SHORTS = VectorSpecies.of(short.class,
-            VectorShape.forBitSize(SP.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
-""")
 body = body.replace("float[][] pages", "short[][] pages")
 body = body.replace("float[] page", "short[] page")
-body = body.replace("FloatVector.fromArray(SP, page, ", "bf16(page, ")
+body = body.replace("FloatVector.fromArray(SP, page, ", "VectorOps.bf16(page, ")
 body = body.replace("VectorOps.axpy(", "VectorOps.axpyBf16(")
 body = body.replace("{@link VectorOps#axpy}", "{@link VectorOps#axpyBf16}")
 assert "fromArray(SP, page" not in body and "float[] page" not in body
-body = body.rstrip()
-assert body.endswith("}")
-body = body[:-1].rstrip() + """
-
-    /** {@link #LANES} bfloat16 elements of {@code page} from {@code at}, widened exactly to floats. */
-    private static FloatVector bf16(short[] page, int at) {
-        return ShortVector.fromArray(HALF_SHORTS, page, at)
-                .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)
-                .reinterpretAsInts()
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
-    }
-}
-"""
 (MODEL / "Bf16AttentionKernels.java").write_text(header + "final class Bf16AttentionKernels {" + body)

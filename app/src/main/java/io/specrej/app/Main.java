@@ -83,36 +83,18 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Sets the matmul backend from the last --matmul on the command line (before any model is loaded), or back to
-     * -Dspecrej.matmul's when there is none (in-process commands must not inherit an earlier command's choice).
+     * Passes the last value of a process-wide {@code option} (--matmul, --kv-cache) on the command line to
+     * {@code setDefault} before any model is loaded, or null when there is none, which goes back to the option's
+     * system property (commands run in-process one after another must not inherit an earlier command's choice).
      */
-    private static void applyMatmulChoice(CommandLine.ParseResult parseResult) {
+    private static void applyProcessChoice(CommandLine.ParseResult parseResult, String option,
+                                           java.util.function.Consumer<String> setDefault) {
         String choice = null;
         for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
-            choice = p.matchedOptionValue("--matmul", choice);
-        }
-        if (choice == null) {
-            MatmulBackends.resetDefault();
-            return;
+            choice = p.matchedOptionValue(option, choice);
         }
         try {
-            MatmulBackends.setDefault(choice);
-        } catch (BadInputException e) {
-            throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
-        }
-    }
-
-    /**
-     * Sets the KV cache precision from the last --kv-cache on the command line, or back to -Dspecrej.kvCache's when
-     * there is none (commands run in-process one after another must not inherit an earlier command's choice).
-     */
-    private static void applyKvCacheChoice(CommandLine.ParseResult parseResult) {
-        String choice = null;
-        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
-            choice = p.matchedOptionValue("--kv-cache", choice);
-        }
-        try {
-            KvPrecision.setDefault(choice);
+            setDefault.accept(choice);
         } catch (BadInputException e) {
             throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
         }
@@ -128,8 +110,8 @@ public final class Main implements Callable<Integer> {
                     .setExecutionExceptionHandler(reporter)
                     .setParameterExceptionHandler(reporter);
             cmd.setExecutionStrategy(parseResult -> {
-                applyMatmulChoice(parseResult);
-                applyKvCacheChoice(parseResult);
+                applyProcessChoice(parseResult, "--matmul", MatmulBackends::setDefault);
+                applyProcessChoice(parseResult, "--kv-cache", KvPrecision::setDefault);
                 return new CommandLine.RunLast().execute(parseResult);
             });
             return cmd.execute(args);

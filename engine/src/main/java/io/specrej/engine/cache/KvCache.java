@@ -13,8 +13,8 @@ import java.util.Arrays;
  * serves N forks at the cost of at most one page copy each. Removing a sequence releases its pages at once; a page
  * whose last reference goes returns to a free list and is reused without garbage-collector churn.
  *
- * <p>Elements are floats ({@link KvPrecision#F32}) or bfloat16 bit patterns ({@link KvPrecision#BF16}: {@link #pages}
- * is then empty-handed and {@link #bf16Pages} holds the contents); offsets are in elements either way.
+ * <p>Elements are floats ({@link KvPrecision#F32}, read through {@link #pages}) or bfloat16 bit patterns
+ * ({@link KvPrecision#BF16}, read through {@link #bf16Pages}); offsets are in elements either way.
  *
  * <p>Byte accounting is exact in pages: {@link #bytesInUse()} is pages referenced by live sequences times
  * {@link #pageBytes()}; {@link #bytesToAppend} tells a caller what a step would add before it is taken.

@@ -7,9 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The register-tiled kernels of {@link CachedAttention} over a float32 KV cache: scoring a page of transposed keys and
- * adding weighted value rows, for up to four query heads per key or value load (scripts/gen-bf16-attention-kernels.py
- * derives {@link Bf16AttentionKernels}, the same kernels over a bfloat16 cache, from this file: edit here and rerun it).
- * Which heads go together changes only how often a key or value is loaded, never a head's arithmetic.
+ * adding weighted value rows, for up to four query heads per key or value load. scripts/gen-bf16-attention-kernels.py
+ * derives {@link Bf16AttentionKernels}, the same kernels over a bfloat16 cache, from this file: edit here and rerun
+ * it. Which heads go together changes only how often a key or value is loaded, never a head's arithmetic.
  */
 final class AttentionKernels {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;

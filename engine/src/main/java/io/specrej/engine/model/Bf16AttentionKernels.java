@@ -3,10 +3,6 @@ package io.specrej.engine.model;
 import io.specrej.engine.cache.KvCache;
 import io.specrej.engine.tensor.VectorOps;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,10 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class Bf16AttentionKernels {
     private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SP.length();
-    /** As many shorts as {@link #SP} has floats. */
-    private static final VectorSpecies<Short> HALF_SHORTS = VectorSpecies.of(short.class,
-            VectorShape.forBitSize(SP.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
     private final int headDim;
     private final int kvDim;
     private final int group;
@@ -105,16 +97,16 @@ final class Bf16AttentionKernels {
             int d = 0;
             for (; d + 3 < headDim; d += 4) {
                 int e = base + d * KvCache.PAGE_TOKENS;
-                a0 = bf16(page, e).fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
-                a1 = bf16(page, e + KvCache.PAGE_TOKENS)
+                a0 = VectorOps.bf16(page, e).fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
+                a1 = VectorOps.bf16(page, e + KvCache.PAGE_TOKENS)
                         .fma(FloatVector.broadcast(SP, q[qOffset + d + 1]), a1);
-                a2 = bf16(page, e + 2 * KvCache.PAGE_TOKENS)
+                a2 = VectorOps.bf16(page, e + 2 * KvCache.PAGE_TOKENS)
                         .fma(FloatVector.broadcast(SP, q[qOffset + d + 2]), a2);
-                a3 = bf16(page, e + 3 * KvCache.PAGE_TOKENS)
+                a3 = VectorOps.bf16(page, e + 3 * KvCache.PAGE_TOKENS)
                         .fma(FloatVector.broadcast(SP, q[qOffset + d + 3]), a3);
             }
             for (; d < headDim; d++) {
-                a0 = bf16(page, base + d * KvCache.PAGE_TOKENS)
+                a0 = VectorOps.bf16(page, base + d * KvCache.PAGE_TOKENS)
                         .fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
             }
             a0.add(a1).add(a2.add(a3)).intoArray(out, at + lane);
@@ -141,10 +133,10 @@ final class Bf16AttentionKernels {
             int d = 0;
             for (; d + 3 < headDim; d += 4) {
                 int e = base + d * KvCache.PAGE_TOKENS;
-                FloatVector k0 = bf16(page, e);
-                FloatVector k1 = bf16(page, e + KvCache.PAGE_TOKENS);
-                FloatVector k2 = bf16(page, e + 2 * KvCache.PAGE_TOKENS);
-                FloatVector k3 = bf16(page, e + 3 * KvCache.PAGE_TOKENS);
+                FloatVector k0 = VectorOps.bf16(page, e);
+                FloatVector k1 = VectorOps.bf16(page, e + KvCache.PAGE_TOKENS);
+                FloatVector k2 = VectorOps.bf16(page, e + 2 * KvCache.PAGE_TOKENS);
+                FloatVector k3 = VectorOps.bf16(page, e + 3 * KvCache.PAGE_TOKENS);
                 a0 = k0.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
                 a1 = k1.fma(FloatVector.broadcast(SP, q[qOffset + d + 1]), a1);
                 a2 = k2.fma(FloatVector.broadcast(SP, q[qOffset + d + 2]), a2);
@@ -155,7 +147,7 @@ final class Bf16AttentionKernels {
                 b3 = k3.fma(FloatVector.broadcast(SP, q[qb + d + 3]), b3);
             }
             for (; d < headDim; d++) {
-                FloatVector k = bf16(page, base + d * KvCache.PAGE_TOKENS);
+                FloatVector k = VectorOps.bf16(page, base + d * KvCache.PAGE_TOKENS);
                 a0 = k.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
                 b0 = k.fma(FloatVector.broadcast(SP, q[qb + d]), b0);
             }
@@ -190,10 +182,10 @@ final class Bf16AttentionKernels {
             int d = 0;
             for (; d + 3 < headDim; d += 4) {
                 int e = base + d * KvCache.PAGE_TOKENS;
-                FloatVector k0 = bf16(page, e);
-                FloatVector k1 = bf16(page, e + KvCache.PAGE_TOKENS);
-                FloatVector k2 = bf16(page, e + 2 * KvCache.PAGE_TOKENS);
-                FloatVector k3 = bf16(page, e + 3 * KvCache.PAGE_TOKENS);
+                FloatVector k0 = VectorOps.bf16(page, e);
+                FloatVector k1 = VectorOps.bf16(page, e + KvCache.PAGE_TOKENS);
+                FloatVector k2 = VectorOps.bf16(page, e + 2 * KvCache.PAGE_TOKENS);
+                FloatVector k3 = VectorOps.bf16(page, e + 3 * KvCache.PAGE_TOKENS);
                 a0 = k0.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
                 a1 = k1.fma(FloatVector.broadcast(SP, q[qOffset + d + 1]), a1);
                 a2 = k2.fma(FloatVector.broadcast(SP, q[qOffset + d + 2]), a2);
@@ -212,7 +204,7 @@ final class Bf16AttentionKernels {
                 e3 = k3.fma(FloatVector.broadcast(SP, q[qd + d + 3]), e3);
             }
             for (; d < headDim; d++) {
-                FloatVector k = bf16(page, base + d * KvCache.PAGE_TOKENS);
+                FloatVector k = VectorOps.bf16(page, base + d * KvCache.PAGE_TOKENS);
                 a0 = k.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
                 b0 = k.fma(FloatVector.broadcast(SP, q[qb + d]), b0);
                 c0 = k.fma(FloatVector.broadcast(SP, q[qc + d]), c0);
@@ -246,10 +238,10 @@ final class Bf16AttentionKernels {
             int d = 0;
             for (; d + 3 < headDim; d += 4) {
                 int e = base + d * KvCache.PAGE_TOKENS;
-                FloatVector k0 = bf16(page, e);
-                FloatVector k1 = bf16(page, e + KvCache.PAGE_TOKENS);
-                FloatVector k2 = bf16(page, e + 2 * KvCache.PAGE_TOKENS);
-                FloatVector k3 = bf16(page, e + 3 * KvCache.PAGE_TOKENS);
+                FloatVector k0 = VectorOps.bf16(page, e);
+                FloatVector k1 = VectorOps.bf16(page, e + KvCache.PAGE_TOKENS);
+                FloatVector k2 = VectorOps.bf16(page, e + 2 * KvCache.PAGE_TOKENS);
+                FloatVector k3 = VectorOps.bf16(page, e + 3 * KvCache.PAGE_TOKENS);
                 a0 = k0.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
                 a1 = k1.fma(FloatVector.broadcast(SP, q[qOffset + d + 1]), a1);
                 a2 = k2.fma(FloatVector.broadcast(SP, q[qOffset + d + 2]), a2);
@@ -264,7 +256,7 @@ final class Bf16AttentionKernels {
                 c3 = k3.fma(FloatVector.broadcast(SP, q[qc + d + 3]), c3);
             }
             for (; d < headDim; d++) {
-                FloatVector k = bf16(page, base + d * KvCache.PAGE_TOKENS);
+                FloatVector k = VectorOps.bf16(page, base + d * KvCache.PAGE_TOKENS);
                 a0 = k.fma(FloatVector.broadcast(SP, q[qOffset + d]), a0);
                 b0 = k.fma(FloatVector.broadcast(SP, q[qb + d]), b0);
                 c0 = k.fma(FloatVector.broadcast(SP, q[qc + d]), c0);
@@ -293,10 +285,10 @@ final class Bf16AttentionKernels {
             for (int j = lo; j <= hi; j++) {
                 short[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
-                FloatVector v0 = bf16(page, off);
-                FloatVector v1 = bf16(page, off + LANES);
-                FloatVector v2 = bf16(page, off + 2 * LANES);
-                FloatVector v3 = bf16(page, off + 3 * LANES);
+                FloatVector v0 = VectorOps.bf16(page, off);
+                FloatVector v1 = VectorOps.bf16(page, off + LANES);
+                FloatVector v2 = VectorOps.bf16(page, off + 2 * LANES);
+                FloatVector v3 = VectorOps.bf16(page, off + 3 * LANES);
                 FloatVector alpha = FloatVector.broadcast(SP, p[pa + j]);
                 a0 = v0.fma(alpha, a0);
                 a1 = v1.fma(alpha, a1);
@@ -332,10 +324,10 @@ final class Bf16AttentionKernels {
             for (int j = lo; j <= hi; j++) {
                 short[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
-                FloatVector v0 = bf16(page, off);
-                FloatVector v1 = bf16(page, off + LANES);
-                FloatVector v2 = bf16(page, off + 2 * LANES);
-                FloatVector v3 = bf16(page, off + 3 * LANES);
+                FloatVector v0 = VectorOps.bf16(page, off);
+                FloatVector v1 = VectorOps.bf16(page, off + LANES);
+                FloatVector v2 = VectorOps.bf16(page, off + 2 * LANES);
+                FloatVector v3 = VectorOps.bf16(page, off + 3 * LANES);
                 FloatVector alpha = FloatVector.broadcast(SP, p[pa + j]);
                 a0 = v0.fma(alpha, a0);
                 a1 = v1.fma(alpha, a1);
@@ -392,10 +384,10 @@ final class Bf16AttentionKernels {
             for (int j = lo; j <= hi; j++) {
                 short[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
-                FloatVector v0 = bf16(page, off);
-                FloatVector v1 = bf16(page, off + LANES);
-                FloatVector v2 = bf16(page, off + 2 * LANES);
-                FloatVector v3 = bf16(page, off + 3 * LANES);
+                FloatVector v0 = VectorOps.bf16(page, off);
+                FloatVector v1 = VectorOps.bf16(page, off + LANES);
+                FloatVector v2 = VectorOps.bf16(page, off + 2 * LANES);
+                FloatVector v3 = VectorOps.bf16(page, off + 3 * LANES);
                 FloatVector alpha = FloatVector.broadcast(SP, p[pa + j]);
                 a0 = v0.fma(alpha, a0);
                 a1 = v1.fma(alpha, a1);
@@ -464,10 +456,10 @@ final class Bf16AttentionKernels {
             for (int j = lo; j <= hi; j++) {
                 short[] page = pages[j / KvCache.PAGE_TOKENS];
                 int off = base + (j % KvCache.PAGE_TOKENS) * kvDim + d;
-                FloatVector v0 = bf16(page, off);
-                FloatVector v1 = bf16(page, off + LANES);
-                FloatVector v2 = bf16(page, off + 2 * LANES);
-                FloatVector v3 = bf16(page, off + 3 * LANES);
+                FloatVector v0 = VectorOps.bf16(page, off);
+                FloatVector v1 = VectorOps.bf16(page, off + LANES);
+                FloatVector v2 = VectorOps.bf16(page, off + 2 * LANES);
+                FloatVector v3 = VectorOps.bf16(page, off + 3 * LANES);
                 FloatVector alpha = FloatVector.broadcast(SP, p[pa + j]);
                 a0 = v0.fma(alpha, a0);
                 a1 = v1.fma(alpha, a1);
@@ -497,14 +489,5 @@ final class Bf16AttentionKernels {
             c2.intoArray(out, oc + 2 * LANES);
             c3.intoArray(out, oc + 3 * LANES);
         }
-    }
-
-    /** {@link #LANES} bfloat16 elements of {@code page} from {@code at}, widened exactly to floats. */
-    private static FloatVector bf16(short[] page, int at) {
-        return ShortVector.fromArray(HALF_SHORTS, page, at)
-                .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)
-                .reinterpretAsInts()
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
     }
 }

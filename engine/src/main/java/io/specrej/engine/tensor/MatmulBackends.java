@@ -33,18 +33,14 @@ public final class MatmulBackends {
         return backend;
     }
 
-    /** Sets the backend later model loads use; see {@link #select}. */
+    /**
+     * Sets the backend later model loads use (see {@link #select}); null goes back to {@code -Dspecrej.matmul} (or
+     * auto).
+     */
     public static void setDefault(String choice) {
-        MatmulBackend backend = select(choice);
+        MatmulBackend backend = choice == null ? null : select(choice);
         synchronized (MatmulBackends.class) {
             configured = backend;
-        }
-    }
-
-    /** Forgets {@link #setDefault}: the next {@link #defaultBackend} reads {@code -Dspecrej.matmul} again. */
-    public static void resetDefault() {
-        synchronized (MatmulBackends.class) {
-            configured = null;
         }
     }
 

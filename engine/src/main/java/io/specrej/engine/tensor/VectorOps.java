@@ -36,17 +36,20 @@ public final class VectorOps {
         int bound = S.loopBound(n);
         FloatVector va = FloatVector.broadcast(S, alpha);
         for (; i < bound; i += S.length()) {
-            ShortVector.fromArray(HALF_SHORTS, x, xOff + i)
-                    .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)
-                    .reinterpretAsInts()
-                    .lanewise(VectorOperators.LSHL, 16)
-                    .reinterpretAsFloats()
-                    .fma(va, FloatVector.fromArray(S, y, yOff + i))
-                    .intoArray(y, yOff + i);
+            bf16(x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
             y[yOff + i] = Math.fma(alpha, Bf16.toFloat(x[xOff + i]), y[yOff + i]);
         }
+    }
+
+    /** As many bfloat16 bit patterns of {@code a} from {@code at} as a float vector has lanes, widened exactly. */
+    public static FloatVector bf16(short[] a, int at) {
+        return ShortVector.fromArray(HALF_SHORTS, a, at)
+                .convertShape(VectorOperators.ZERO_EXTEND_S2I, INTS, 0)
+                .reinterpretAsInts()
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
     }
 
     /** sum_i a[aOff+i] * b[bOff+i]. */
