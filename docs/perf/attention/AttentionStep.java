@@ -76,7 +76,7 @@ public class AttentionStep {
         for (int rep = 0; rep < reps; rep++) {
             long t0 = System.nanoTime();
             for (int layer = 0; layer < c.layers(); layer++) {
-                attention.run(layer, n, q, sequence, positions, pages, bf16Pages, out);
+                attention.run(layer, n, q, sequence, positions, pages, bf16Pages, null, out);
             }
             best = Math.min(best, (System.nanoTime() - t0) / 1e6);
         }

@@ -17,7 +17,8 @@ import java.util.Arrays;
  * ({@link KvPrecision#BF16}, read through {@link #bf16Pages}); offsets are in elements either way.
  *
  * <p>Byte accounting is exact in pages: {@link #bytesInUse()} is pages referenced by live sequences times
- * {@link #pageBytes()}; {@link #bytesToAppend} tells a caller what a step would add before it is taken.
+ * {@link #pageBytes()}, plus the bytes of their {@link Attachment}s; {@link #bytesToAppend} tells a caller what a
+ * step would add before it is taken.
  *
  * <p>Not thread-safe: one decoding loop owns a cache. The forward pass reads and writes page contents from several
  * threads, but only between {@link #reserve} and {@link #commit}, with no structural change in between.
@@ -34,7 +35,9 @@ public final class KvCache {
     private Sequence[] sequences = new Sequence[16];
     private int nextId;
     private long pagesInUse;
-    private long peakPagesInUse;
+    /** Bytes of the attachments live sequences hold (each counted once). */
+    private long attachedBytes;
+    private long peakBytesInUse;
 
     /** A float32 cache. */
     public KvCache(int layers, int kvDim) {
@@ -82,16 +85,76 @@ public final class KvCache {
 
     /** Bytes held by pages that live sequences reference (shared pages counted once). */
     public long bytesInUse() {
-        return pagesInUse * pageBytes();
+        return pagesInUse * pageBytes() + attachedBytes;
     }
 
     /** The largest {@link #bytesInUse()} seen since creation or the last {@link #resetPeak()}. */
     public long peakBytesInUse() {
-        return peakPagesInUse * pageBytes();
+        return peakBytesInUse;
     }
 
     public void resetPeak() {
-        peakPagesInUse = pagesInUse;
+        peakBytesInUse = bytesInUse();
+    }
+
+    /**
+     * Something made from the first {@link #length()} positions of a sequence (the model's copy of a long prompt's
+     * keys and values in another layout), held by the sequence and every fork made from it afterwards, and closed
+     * when the last of them goes or is cut below its length. Its bytes count in {@link #bytesInUse()}.
+     */
+    public interface Attachment extends AutoCloseable {
+        /** Positions it was made from, counted from the sequence's start. */
+        int length();
+
+        /** Memory it holds. */
+        long bytes();
+
+        @Override
+        void close();
+    }
+
+    /** An attachment and how many sequences hold it. */
+    private static final class Held {
+        final Attachment attachment;
+        int holders = 1;
+
+        Held(Attachment attachment) {
+            this.attachment = attachment;
+        }
+    }
+
+    /**
+     * Gives sequence {@code id} an attachment made from its first {@code attachment.length()} positions, replacing
+     * any it had; its later forks share it.
+     */
+    public void attach(int id, Attachment attachment) {
+        Sequence s = sequence(id);
+        if (attachment.length() > s.length) {
+            attachment.close();
+            throw new IllegalArgumentException("an attachment of " + attachment.length() + " positions for sequence "
+                    + id + " of " + s.length);
+        }
+        detach(s);
+        s.held = new Held(attachment);
+        attachedBytes += attachment.bytes();
+        peakBytesInUse = Math.max(peakBytesInUse, bytesInUse());
+    }
+
+    /** The sequence's attachment, or null. */
+    public Attachment attachment(int id) {
+        Held held = sequence(id).held;
+        return held == null ? null : held.attachment;
+    }
+
+    private void detach(Sequence s) {
+        Held held = s.held;
+        if (held != null) {
+            s.held = null;
+            if (--held.holders == 0) {
+                attachedBytes -= held.attachment.bytes();
+                held.attachment.close();
+            }
+        }
     }
 
     /** Creates an empty sequence and returns its id. */
@@ -114,6 +177,10 @@ public final class KvCache {
             child.pages = Arrays.copyOf(src.pages, Math.max(src.pageCount, 1));
             child.pageCount = src.pageCount;
             child.length = src.length;
+            child.held = src.held;
+            if (src.held != null) {
+                src.held.holders++;
+            }
             for (int p = 0; p < src.pageCount; p++) {
                 src.pages[p].refCount++;
             }
@@ -127,6 +194,7 @@ public final class KvCache {
         for (int p = 0; p < s.pageCount; p++) {
             release(s.pages[p]);
         }
+        detach(s);
         sequences[id] = null;
     }
 
@@ -143,6 +211,9 @@ public final class KvCache {
         }
         s.pageCount = keepPages;
         s.length = length;
+        if (s.held != null && s.held.attachment.length() > length) {
+            detach(s);
+        }
     }
 
     public boolean contains(int id) {
@@ -222,10 +293,11 @@ public final class KvCache {
 
     /**
      * Gives the sequence its own copy of every page it shares, so that it holds its context alone, as after a long
-     * generation of its own (bench's --private-context measures attention over such contexts).
+     * generation of its own (bench's --private-context measures attention over such contexts); drops its attachment.
      */
     public void unshare(int id) {
         Sequence s = sequence(id);
+        detach(s);
         for (int p = 0; p < s.pageCount; p++) {
             if (s.pages[p].refCount > 1) {
                 s.pages[p] = privateCopy(s.pages[p]);
@@ -325,7 +397,7 @@ public final class KvCache {
         }
         p.refCount = 1;
         pagesInUse++;
-        peakPagesInUse = Math.max(peakPagesInUse, pagesInUse);
+        peakBytesInUse = Math.max(peakBytesInUse, bytesInUse());
         return p;
     }
 
@@ -355,5 +427,6 @@ public final class KvCache {
         Page[] pages = new Page[4];
         int pageCount;
         int length;
+        Held held;
     }
 }

@@ -76,6 +76,7 @@ public final class DecodeBatch {
         promptLength = prompt.length;
         float[] out = model.forwardLast(cache, new int[] {promptId}, new int[] {0, prompt.length}, 1, prompt);
         promptLogits = java.util.Arrays.copyOf(out, model.outputWidth());
+        model.attachPrefix(cache, promptId);
     }
 
     /**

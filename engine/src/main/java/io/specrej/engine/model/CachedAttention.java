@@ -4,6 +4,7 @@ import io.specrej.engine.cache.KvCache;
 import io.specrej.engine.tensor.Exp;
 import io.specrej.engine.tensor.Parallel;
 import io.specrej.engine.tensor.VectorOps;
+import io.specrej.engine.tensor.onednn.PrefixGemms;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -79,9 +80,10 @@ final class CachedAttention {
         this.bf16Kernels = new Bf16AttentionKernels(headDim, kvDim, group);
     }
 
-    /** {@link #run(int, int, float[], int[], int[], float[][][], short[][][], float[])} over a float32 cache. */
+    /** {@link #run(int, int, float[], int[], int[], float[][][], short[][][], PrefixGemms.Block[], float[])} over
+     * a float32 cache without prefix copies. */
     void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, float[] out) {
-        run(layer, n, q, sequence, positions, pages, null, out);
+        run(layer, n, q, sequence, positions, pages, null, null, out);
     }
 
     /**
@@ -92,10 +94,12 @@ final class CachedAttention {
      * @param bf16Pages per chunk-local sequence, its KV pages (a bfloat16 cache), or null: the same kernels widen
      *                  each key and value vector in registers ({@link Bf16AttentionKernels}), so the arithmetic is the
      *                  float32 path's on the rounded keys and values
+     * @param prefixes  per chunk-local sequence, the bfloat16 copy of its prompt prefix whose positions go through
+     *                  {@link PrefixGemms} instead of the pages (null entries, or null, where there is none)
      * @param out       attention output [n][qDim]
      */
     void run(int layer, int n, float[] q, int[] sequence, int[] positions, float[][][] pages, short[][][] bf16Pages,
-             float[] out) {
+             PrefixGemms.Block[] prefixes, float[] out) {
         int keyBase = layer * 2 * KvCache.PAGE_TOKENS * kvDim;
         int valueBase = keyBase + KvCache.PAGE_TOKENS * kvDim;
         int[] bounds = groupBounds.get();
@@ -104,7 +108,7 @@ final class CachedAttention {
             groupBounds.set(bounds);
         }
         Object[][] pageRefs = bf16Pages != null ? bf16Pages : pages;
-        int groups = groupTokens(n, tokensPerGroup(n, positions), sequence, positions, pageRefs, bounds);
+        int groups = groupTokens(n, tokensPerGroup(n, positions), sequence, positions, pageRefs, prefixes, bounds);
         int[] groupStart = bounds;
         // A group's kv heads one after the other: a value row holds every kv head's elements side by side, so the
         // next kv head's values are partly in cache already (measured: faster than kv head major for separate pages).
@@ -112,8 +116,9 @@ final class CachedAttention {
             for (int item = start; item < end; item++) {
                 int g = item % kvHeads;
                 int k = item / kvHeads;
-                attendTokens(q, groupStart[k], groupStart[k + 1], g, sequence, positions, pages, bf16Pages, keyBase,
-                        valueBase, out);
+                PrefixGemms.Block prefix = prefixes == null ? null : prefixes[sequence[groupStart[k]]];
+                attendTokens(layer, q, groupStart[k], groupStart[k + 1], g, sequence, positions, pages, bf16Pages,
+                        prefix, keyBase, valueBase, out);
             }
         });
     }
@@ -121,10 +126,12 @@ final class CachedAttention {
     /**
      * Splits the tokens into runs of up to {@code perGroup} consecutive tokens that read the same first page (tokens
      * of one sequence, or of sequences forked from one prompt); a token that shares it with no neighbour goes alone,
-     * since grouping tokens that share nothing only spreads the reads. Writes the runs' starts and then {@code n}
-     * into {@code bounds} and returns how many runs there are.
+     * since grouping tokens that share nothing only spreads the reads. A run's tokens also share their prefix copy
+     * (or have none). Writes the runs' starts and then {@code n} into {@code bounds} and returns how many runs there
+     * are.
      */
-    private int groupTokens(int n, int perGroup, int[] sequence, int[] positions, Object[][] pages, int[] bounds) {
+    private int groupTokens(int n, int perGroup, int[] sequence, int[] positions, Object[][] pages,
+                            PrefixGemms.Block[] prefixes, int[] bounds) {
         int groups = 0;
         int t = 0;
         while (t < n) {
@@ -133,7 +140,8 @@ final class CachedAttention {
             Object firstPage = pages[sequence[t]][pageIndex];
             int end = t + 1;
             while (end < n && end - t < perGroup && (sequence[end] == sequence[t]
-                    || pages[sequence[end]].length > pageIndex && pages[sequence[end]][pageIndex] == firstPage)) {
+                    || pages[sequence[end]].length > pageIndex && pages[sequence[end]][pageIndex] == firstPage
+                    && (prefixes == null || prefixes[sequence[end]] == prefixes[sequence[t]]))) {
                 end++;
             }
             t = end;
@@ -185,10 +193,14 @@ final class CachedAttention {
      * page is read from memory once per group instead of once per token); then each token's softmax; then the values
      * a block of pages at a time, each token continuing its accumulators from the previous block. Per token and head
      * the arithmetic is that of a token alone, in the same order, so the bits never depend on the grouping or the
-     * batch.
+     * batch. With a {@code prefix} (shared by the group), positions below its length are scored and weighted by
+     * {@link PrefixGemms} instead of the pages: their scores fill the start of each score row, the softmax runs over
+     * the whole row as before, and the prefix's weighted values are each output's starting value.
      */
-    private void attendTokens(float[] q, int from, int to, int g, int[] sequence, int[] positions,
-                              float[][][] pages, short[][][] bf16Pages, int keyBase, int valueBase, float[] out) {
+    private void attendTokens(int layer, float[] q, int from, int to, int g, int[] sequence, int[] positions,
+                              float[][][] pages, short[][][] bf16Pages, PrefixGemms.Block prefix, int keyBase,
+                              int valueBase, float[] out) {
+        int prefixEnd = prefix == null ? 0 : prefix.length();
         Scratch work = scratch.get();
         // Per token: score rows [group][span], maxima [group], running lane maxima of whole pages
         // [group][PAGE_TOKENS], the current page's raw dot products [group][PAGE_TOKENS].
@@ -199,7 +211,7 @@ final class CachedAttention {
             work.rows[t - from] = needed;
             work.maxes[t - from] = needed + group * span(positions[t]);
             needed = work.maxes[t - from] + group + 2 * group * KvCache.PAGE_TOKENS;
-            firstPage = Math.min(firstPage, firstPosition(positions[t]) / KvCache.PAGE_TOKENS);
+            firstPage = Math.min(firstPage, Math.max(firstPosition(positions[t]), prefixEnd) / KvCache.PAGE_TOKENS);
             lastPage = Math.max(lastPage, positions[t] / KvCache.PAGE_TOKENS);
         }
         if (work.scores.length < needed) {
@@ -213,6 +225,9 @@ final class CachedAttention {
             java.util.Arrays.fill(scores, maxes, maxes + group + group * KvCache.PAGE_TOKENS,
                     Float.NEGATIVE_INFINITY);
         }
+        if (prefix != null) {
+            prefixScores(prefix, layer, g, q, from, to, positions, work);
+        }
         // Scores a page at a time: the page's keys are stored transposed, so each query head scores all its slots
         // with multiply-adds over the head's elements and no horizontal sums; up to four heads share each key load.
         for (int pageIndex = firstPage; pageIndex <= lastPage; pageIndex++) {
@@ -220,7 +235,8 @@ final class CachedAttention {
             for (int t = from; t < to; t++) {
                 int position = positions[t];
                 int first = firstPosition(position);
-                if (pageStart > position || pageStart + KvCache.PAGE_TOKENS <= first) {
+                int start = Math.max(first, prefixEnd);
+                if (pageStart > position || pageStart + KvCache.PAGE_TOKENS <= start) {
                     continue;
                 }
                 int span = position - first + 1;
@@ -235,7 +251,7 @@ final class CachedAttention {
                     bf16Kernels.scorePage(q, qBase, bf16Pages[sequence[t]][pageIndex], keyElements, scores,
                             pageScores);
                 }
-                int lo = Math.max(first, pageStart);
+                int lo = Math.max(start, pageStart);
                 int hi = Math.min(position, pageStart + KvCache.PAGE_TOKENS - 1);
                 if (hi - lo + 1 == KvCache.PAGE_TOKENS) {
                     scaleWholePage(scores, rows, span, first, pageStart, pageScores, laneMaxes);
@@ -258,7 +274,12 @@ final class CachedAttention {
                 float sum = Exp.expShiftedInPlace(scores, rows + r * span, span, max);
                 VectorOps.scale(scores, rows + r * span, span, 1f / sum);
             }
-            java.util.Arrays.fill(out, t * qDim + g * group * headDim, t * qDim + (g + 1) * group * headDim, 0f);
+            if (prefix == null) {
+                java.util.Arrays.fill(out, t * qDim + g * group * headDim, t * qDim + (g + 1) * group * headDim, 0f);
+            }
+        }
+        if (prefix != null) {
+            prefixValues(prefix, layer, g, from, to, positions, work, out);
         }
         // Several heads per pass over the values (each value row read once for all of them), a block of pages at a
         // time for every token, so a shared block is read from memory once per group; a token alone in one pass.
@@ -270,7 +291,7 @@ final class CachedAttention {
             for (int t = from; t < to; t++) {
                 int position = positions[t];
                 int first = firstPosition(position);
-                int lo = Math.max(first, blockStart);
+                int lo = Math.max(Math.max(first, prefixEnd), blockStart);
                 int hi = Math.min(position, blockStart + block - 1);
                 if (lo > hi) {
                     continue;
@@ -289,6 +310,62 @@ final class CachedAttention {
                     bf16Kernels.weightedValues(scores, pj, span, lo, hi, bf16Pages[sequence[t]], base, out, outBase);
                 } else {
                     bf16Kernels.axpyValues(scores, pj, span, lo, hi, bf16Pages[sequence[t]], base, out, outBase);
+                }
+            }
+        }
+    }
+
+    /**
+     * The prefix's scores of tokens {@code from..to-1} (their query heads of kv head {@code g}): as many tokens per
+     * product as {@link PrefixGemms#ROWS} rows hold, scaled like the pages' scores into the start of each score row,
+     * with each row's maximum folded into its partial-page maximum.
+     */
+    private void prefixScores(PrefixGemms.Block prefix, int layer, int g, float[] q, int from, int to,
+                              int[] positions, Scratch work) {
+        float[] scores = work.scores;
+        PrefixGemms.Tile tile = prefix.tile();
+        int perProduct = PrefixGemms.ROWS / group;
+        for (int first = from; first < to; first += perProduct) {
+            int last = Math.min(to, first + perProduct);
+            for (int t = first; t < last; t++) {
+                for (int r = 0; r < group; r++) {
+                    tile.setQuery((t - first) * group + r, q, t * qDim + (g * group + r) * headDim);
+                }
+            }
+            tile.multiplyScores(prefix, layer, g);
+            for (int t = first; t < last; t++) {
+                int span = span(positions[t]);
+                int rows = work.rows[t - from];
+                int maxes = work.maxes[t - from];
+                for (int r = 0; r < group; r++) {
+                    float max = tile.scaledScores((t - first) * group + r, scores, rows + r * span, divideBySqrt,
+                            scale, sqrtHeadDim);
+                    scores[maxes + r] = Math.max(scores[maxes + r], max);
+                }
+            }
+        }
+    }
+
+    /**
+     * The prefix's share of the outputs of tokens {@code from..to-1}: their probabilities over the prefix times its
+     * values, written as each output's starting value (the pages' positions are added to it afterwards).
+     */
+    private void prefixValues(PrefixGemms.Block prefix, int layer, int g, int from, int to, int[] positions,
+                              Scratch work, float[] out) {
+        PrefixGemms.Tile tile = prefix.tile();
+        int perProduct = PrefixGemms.ROWS / group;
+        for (int first = from; first < to; first += perProduct) {
+            int last = Math.min(to, first + perProduct);
+            for (int t = first; t < last; t++) {
+                int span = span(positions[t]);
+                for (int r = 0; r < group; r++) {
+                    tile.setProbabilities((t - first) * group + r, work.scores, work.rows[t - from] + r * span);
+                }
+            }
+            tile.multiplyValues(prefix, layer, g);
+            for (int t = first; t < last; t++) {
+                for (int r = 0; r < group; r++) {
+                    tile.output((t - first) * group + r, out, t * qDim + (g * group + r) * headDim);
                 }
             }
         }

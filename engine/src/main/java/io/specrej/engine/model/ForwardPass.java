@@ -12,6 +12,7 @@ import io.specrej.engine.tensor.Profile;
 import io.specrej.engine.tensor.VectorOps;
 import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.tensor.WeightRows;
+import io.specrej.engine.tensor.onednn.PrefixGemms;
 
 /**
  * The batched forward computation of one model: embeddings, blocks, final norm and head, chunk by chunk. Holds the
@@ -50,6 +51,9 @@ final class ForwardPass {
     private short[][][] sequenceBf16Pages = new short[0][][];
     /** Whether this call's cache stores bfloat16 ({@link #sequenceBf16Pages}) instead of floats. */
     private boolean bf16Cache;
+    /** Per call-local sequence, its prompt's bfloat16 prefix copy ({@link TransformerModel#attachPrefix}) or null. */
+    private PrefixGemms.Block[] sequencePrefixes = new PrefixGemms.Block[0];
+    private boolean anyPrefix;
     private int[] lastIndexes = new int[0];
 
     ForwardPass(ModelConfig config, ModelWeights weights, MatmulBackend matmul) {
@@ -82,6 +86,7 @@ final class ForwardPass {
             startLengths = new int[count];
             sequencePages = new float[count][][];
             sequenceBf16Pages = new short[count][][];
+            sequencePrefixes = new PrefixGemms.Block[count];
         }
         int maxPosition = 0;
         for (int i = 0; i < count; i++) {
@@ -101,6 +106,11 @@ final class ForwardPass {
             } else {
                 sequencePages[i] = cache.pages(ids[i], sequencePages[i]);
             }
+        }
+        anyPrefix = false;
+        for (int i = 0; i < count; i++) {
+            sequencePrefixes[i] = cache.attachment(ids[i]) instanceof PrefixGemms.Block block ? block : null;
+            anyPrefix |= sequencePrefixes[i] != null;
         }
 
         int chunk = Math.min(TransformerModel.CHUNK_TOKENS, total);
@@ -173,7 +183,7 @@ final class ForwardPass {
             positionAndStore(cache, lw, layer, n);
             long t0 = Profile.start();
             attention.run(layer, n, q, chunkSequence, chunkPositions, bf16Cache ? null : sequencePages,
-                    bf16Cache ? sequenceBf16Pages : null, attended);
+                    bf16Cache ? sequenceBf16Pages : null, anyPrefix ? sequencePrefixes : null, attended);
             Profile.stop(Profile.ATTENTION, t0);
             linear(attended, n, lw.o(), lw.oBias(), projected);
             addRows(projected, x, n * hidden);

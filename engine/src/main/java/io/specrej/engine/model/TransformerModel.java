@@ -133,6 +133,23 @@ public final class TransformerModel implements AutoCloseable {
     }
 
     /**
+     * Gives sequence {@code id} (a prompt just prefilled, before its forks are made) a bfloat16 copy of its keys and
+     * values that later tokens' attention multiplies through oneDNN ({@link PrefixCopies}: prompts of at least 1,024
+     * tokens, when this model's projections already run in bf16 through oneDNN). Its forks share the copy; the cache
+     * counts its bytes and frees it with the last of them.
+     *
+     * @return whether the sequence got a copy
+     */
+    public boolean attachPrefix(KvCache cache, int id) {
+        WeightMatrix projection = weights.layers()[0].o();
+        if (!PrefixCopies.wanted(config, matmul, projection, cache.length(id))) {
+            return false;
+        }
+        cache.attach(id, PrefixCopies.build(config, cache, id));
+        return true;
+    }
+
+    /**
      * Lets the backend make the copies of the weights it keeps (oneDNN's blocked layout, Q8_0 quantization), once.
      * The first forward pass calls it; call it earlier to time it apart (not done at load: inspect needs none).
      */

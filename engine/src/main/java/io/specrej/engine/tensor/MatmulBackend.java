@@ -38,6 +38,15 @@ public interface MatmulBackend {
     default void release(WeightMatrix weight) {
     }
 
+    /**
+     * Whether this backend rounds the activations it multiplies {@code weight} by to bfloat16 (oneDNN's bf16 dot
+     * products). A model whose projections are multiplied so also runs attention over a long prompt prefix in
+     * bfloat16 ({@code TransformerModel.attachPrefix}).
+     */
+    default boolean roundsToBf16(WeightMatrix weight) {
+        return false;
+    }
+
     /** A short name for logs and benchmarks ("vector-api", "onednn"). */
     String name();
 

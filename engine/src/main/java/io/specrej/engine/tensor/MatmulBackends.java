@@ -99,6 +99,11 @@ public final class MatmulBackends {
         }
 
         @Override
+        public boolean roundsToBf16(WeightMatrix weight) {
+            return OneDnnMatmul.takes(weight) && resolve().roundsToBf16(weight);
+        }
+
+        @Override
         public void prepare(java.util.List<WeightMatrix> weights) {
             java.util.List<WeightMatrix> large = weights.stream().filter(OneDnnMatmul::takes).toList();
             if (!large.isEmpty()) {

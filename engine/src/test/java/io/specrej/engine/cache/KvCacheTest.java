@@ -148,4 +148,73 @@ class KvCacheTest {
         assertEquals(904, keyAt(cache, b, 4));
         assertTrue(cache.bytesInUse() == 2 * cache.pageBytes());
     }
+
+    /** An attachment that counts its closes. */
+    private static final class Counted implements KvCache.Attachment {
+        final int length;
+        int closes;
+
+        Counted(int length) {
+            this.length = length;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public long bytes() {
+            return 1000;
+        }
+
+        @Override
+        public void close() {
+            closes++;
+        }
+    }
+
+    @Test
+    void anAttachmentIsSharedByForksCountedOnceAndClosedWithTheLastHolder() {
+        KvCache cache = new KvCache(2, 8);
+        int prompt = cache.newSequence();
+        append(cache, prompt, P + 3, 0);
+        Counted attachment = new Counted(P + 3);
+        cache.attach(prompt, attachment);
+        assertEquals(2 * cache.pageBytes() + 1000, cache.bytesInUse());
+        int[] forks = cache.fork(prompt, 2);
+        assertSame(attachment, cache.attachment(forks[0]));
+        assertSame(attachment, cache.attachment(forks[1]));
+        assertEquals(2 * cache.pageBytes() + 1000, cache.bytesInUse(), "shared, so counted once");
+        cache.remove(prompt);
+        cache.remove(forks[0]);
+        assertEquals(0, attachment.closes);
+        assertEquals(2 * cache.pageBytes() + 1000, cache.bytesInUse());
+        cache.remove(forks[1]);
+        assertEquals(1, attachment.closes);
+        assertEquals(0, cache.bytesInUse());
+        assertEquals(2 * cache.pageBytes() + 1000, cache.peakBytesInUse());
+    }
+
+    @Test
+    void cuttingBelowAnAttachmentOrUnsharingDropsIt() {
+        KvCache cache = new KvCache(2, 8);
+        int prompt = cache.newSequence();
+        append(cache, prompt, 2 * P, 0);
+        Counted attachment = new Counted(P + 4);
+        cache.attach(prompt, attachment);
+        int[] forks = cache.fork(prompt, 3);
+        cache.truncate(forks[0], P + 4); // still covers it
+        assertSame(attachment, cache.attachment(forks[0]));
+        cache.truncate(forks[0], P + 3);
+        assertEquals(null, cache.attachment(forks[0]));
+        cache.unshare(forks[1]);
+        assertEquals(null, cache.attachment(forks[1]));
+        cache.remove(prompt);
+        assertEquals(0, attachment.closes, "fork 2 still holds it");
+        cache.remove(forks[2]);
+        assertEquals(1, attachment.closes);
+        assertThrows(IllegalArgumentException.class, () -> cache.attach(forks[0], new Counted(P + 4)),
+                "longer than the sequence");
+    }
 }

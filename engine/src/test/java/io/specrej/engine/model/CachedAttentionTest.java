@@ -114,7 +114,7 @@ class CachedAttentionTest {
                 Parallel.setThreads(1 + run % 2);
                 outs[run] = new float[n * c.qDim()];
                 new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
-                        .run(layer, n, q, sequence, positions, f32Pages, bf16Pages, outs[run]);
+                        .run(layer, n, q, sequence, positions, f32Pages, bf16Pages, null, outs[run]);
             }
         } finally {
             Parallel.setThreads(saved);
@@ -243,5 +243,115 @@ class CachedAttentionTest {
             }
         }
         return ModelConfig.parse(Path.of("test-config.json"), root);
+    }
+
+    /**
+     * Attention with a prefix copy ({@link io.specrej.engine.tensor.onednn.PrefixGemms}) against double precision:
+     * keys, values and queries are bfloat16 numbers and the reference rounds the prefix's probabilities to bfloat16
+     * as the products do, so what is left is float32 sums (1e-4 of the output's size allows them; without the
+     * reference's rounding the differences were ~3e-4, and a position scored twice or skipped moves an output by about
+     * 1/span of it). Prefix lengths cut a page and end one; tokens within, at and past page ends; one
+     * and two threads, tokens grouped and alone, the same bits.
+     */
+    @ParameterizedTest(name = "{0} heads / {1} kv heads, head_dim {2}, prefix {3}")
+    @CsvSource({"7, 1, 64, 37", "8, 2, 64, 32", "4, 2, 16, 70", "3, 3, 64, 5"})
+    void prefixCopyMatchesDoublePrecision(int heads, int kvHeads, int headDim, int prefix) {
+        io.specrej.engine.tensor.OneDnnAvailability.requireOneDnn();
+        io.specrej.engine.tensor.onednn.PrefixGemms gemms;
+        try {
+            gemms = io.specrej.engine.tensor.onednn.PrefixGemms.instance();
+        } catch (IllegalStateException e) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, e.getMessage());
+            return;
+        }
+        ModelConfig c = config("llama", heads, kvHeads, headDim, 0);
+        int layers = 2;
+        int layer = 1;
+        Random random = new Random(heads * 31L + prefix);
+        KvCache cache = new KvCache(layers, c.kvDim());
+        int id = cache.newSequence();
+        int total = prefix + 40;
+        cache.reserve(id, total);
+        for (int pos = 0; pos < total; pos++) {
+            float[] page = cache.page(id, pos);
+            for (int l = 0; l < layers; l++) {
+                for (int e = 0; e < c.kvDim(); e++) {
+                    page[cache.keyBase(l) + e * KvCache.PAGE_TOKENS + pos % KvCache.PAGE_TOKENS] =
+                            Bf16.round((float) random.nextGaussian());
+                    page[cache.valueOffset(l, pos % KvCache.PAGE_TOKENS) + e] = Bf16.round((float) random.nextGaussian());
+                }
+            }
+        }
+        cache.commit(id, prefix);
+        try (io.specrej.engine.tensor.onednn.PrefixGemms.Block block = PrefixCopies.build(c, cache, id)) {
+            cache.commit(id, total - prefix);
+            int[] positions = {prefix, prefix + 1, prefix + 10, total - 1, prefix + 26, prefix, total - 2,
+                prefix + 15, prefix + 16};
+            int n = positions.length;
+            int[] sequence = new int[n];
+            float[] q = new float[n * c.qDim()];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = Bf16.round((float) random.nextGaussian() * 0.5f);
+            }
+            float[][][] pages = {cache.pages(id, null)};
+            io.specrej.engine.tensor.onednn.PrefixGemms.Block[] prefixes = {block};
+            float[][] outs = new float[4][];
+            int saved = Parallel.threads();
+            try {
+                for (int run = 0; run < outs.length; run++) {
+                    Parallel.setThreads(1 + run % 2);
+                    outs[run] = new float[n * c.qDim()];
+                    new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
+                            .run(layer, n, q, sequence, positions, pages, null, prefixes, outs[run]);
+                }
+            } finally {
+                Parallel.setThreads(saved);
+            }
+            for (int run = 1; run < outs.length; run++) {
+                for (int i = 0; i < outs[0].length; i++) {
+                    assertEquals(Float.floatToRawIntBits(outs[0][i]), Float.floatToRawIntBits(outs[run][i]),
+                            "run " + run + ", element " + i);
+                }
+            }
+            int group = heads / kvHeads;
+            for (int t = 0; t < n; t++) {
+                for (int h = 0; h < heads; h++) {
+                    int g = h / group;
+                    double[] w = new double[positions[t] + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= positions[t]; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < headDim; d++) {
+                            dot += (double) q[t * c.qDim() + h * headDim + d]
+                                    * key(cache, layer, pages[0][j / KvCache.PAGE_TOKENS], j % KvCache.PAGE_TOKENS,
+                                    g * headDim + d);
+                        }
+                        w[j] = dot * Math.pow(headDim, -0.5);
+                        max = Math.max(max, w[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j <= positions[t]; j++) {
+                        w[j] = Math.exp(w[j] - max);
+                        sum += w[j];
+                    }
+                    for (int e = 0; e < headDim; e++) {
+                        double exact = 0;
+                        double size = 0;
+                        for (int j = 0; j <= positions[t]; j++) {
+                            // The prefix's probabilities go to the products rounded to bfloat16.
+                            double p = j < prefix ? Bf16.round((float) (w[j] / sum)) : w[j] / sum;
+                            float v = pages[0][j / KvCache.PAGE_TOKENS][cache.valueOffset(layer,
+                                    j % KvCache.PAGE_TOKENS) + g * headDim + e];
+                            exact += p * v;
+                            size += Math.abs(p * v);
+                        }
+                        float actual = outs[0][t * c.qDim() + h * headDim + e];
+                        assertTrue(Math.abs(actual - exact) <= 1e-4 * size + 1e-6, "token at " + positions[t]
+                                + " head " + h + " element " + e + ": " + actual + " vs " + exact + " (size " + size
+                                + ")");
+                    }
+                }
+            }
+        }
     }
 }

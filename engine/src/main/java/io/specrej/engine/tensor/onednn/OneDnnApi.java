@@ -21,15 +21,19 @@ final class OneDnnApi {
     // dnnl_common_types.h / dnnl_types.h
     static final int DATA_BF16 = 2;
     static final int DATA_F32 = 3;
+    static final int DATA_U8 = 6;
     static final int ARG_SRC = 1;
     static final int ARG_DST = 17;
     static final int ARG_WEIGHTS = 33;
+    static final int ARG_SCRATCHPAD = 80;
     static final int ARG_FROM = ARG_SRC;
     static final int ARG_TO = ARG_DST;
     private static final int ENGINE_CPU = 1;
     private static final int STREAM_IN_ORDER = 1;
     private static final int QUERY_IMPL_INFO_STR = 8;
     private static final int QUERY_WEIGHTS_MD = 131;
+    private static final int QUERY_SCRATCHPAD_MD = 136;
+    private static final int SCRATCHPAD_MODE_USER = 1;
     private static final int FORMAT_ANY = 1;
     private static final int MAX_NDIMS = 12;
     /** Bytes of one {@code dnnl_exec_arg_t} ({@code int arg; dnnl_memory_t memory;}, padded). */
@@ -57,6 +61,10 @@ final class OneDnnApi {
     private final MethodHandle streamWait;
     private final MethodHandle ompSetThreads;
     private final MethodHandle effectiveIsa;
+    private final MethodHandle attrCreate;
+    private final MethodHandle attrSetScratchpadMode;
+    private final MethodHandle attrDestroy;
+    private final MethodHandle streamCreate;
     private final MemorySegment engine;
     private final MemorySegment stream;
 
@@ -90,10 +98,13 @@ final class OneDnnApi {
         ompSetThreads = bind(libs.openMp(), "omp_set_num_threads", FunctionDescriptor.ofVoid(JAVA_INT));
         MethodHandle engineCreate = bind(dnnl, "dnnl_engine_create",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-        MethodHandle streamCreate = bind(dnnl, "dnnl_stream_create",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        streamCreate = bind(dnnl, "dnnl_stream_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        attrCreate = bind(dnnl, "dnnl_primitive_attr_create", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        attrSetScratchpadMode = bind(dnnl, "dnnl_primitive_attr_set_scratchpad_mode",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        attrDestroy = bind(dnnl, "dnnl_primitive_attr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         engine = create("dnnl_engine_create", out -> (int) engineCreate.invokeExact(out, ENGINE_CPU, 0L));
-        stream = create("dnnl_stream_create", out -> (int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER));
+        stream = newStream();
     }
 
     private static MethodHandle bind(SymbolLookup lib, String name, FunctionDescriptor descriptor) {
@@ -209,12 +220,32 @@ final class OneDnnApi {
      * caller owns) the weights layout it expects, which is a blocked one when the weights were described with
      * {@link #anyLayout}.
      */
-    record Primitive(MemorySegment handle, String implementation, MemorySegment weightsDesc) {
+    record Primitive(MemorySegment handle, String implementation, MemorySegment weightsDesc, long scratchpadBytes) {
     }
 
     Primitive matmul(MemorySegment src, MemorySegment weights, MemorySegment dst) {
+        return matmul(src, weights, dst, MemorySegment.NULL);
+    }
+
+    /**
+     * A matmul primitive whose scratchpad the caller passes with every execution ({@code ARG_SCRATCHPAD}, at least
+     * {@link #scratchpadBytes} bytes). With the library's own scratchpad, which this build shares between all
+     * primitives, two threads must not execute at the same time; with their own scratchpads and streams they can.
+     */
+    Primitive matmulWithUserScratchpad(MemorySegment src, MemorySegment weights, MemorySegment dst) {
+        MemorySegment attr = create("dnnl_primitive_attr_create", out -> (int) attrCreate.invokeExact(out));
+        try {
+            call("dnnl_primitive_attr_set_scratchpad_mode",
+                    () -> (int) attrSetScratchpadMode.invokeExact(attr, SCRATCHPAD_MODE_USER));
+            return matmul(src, weights, dst, attr);
+        } finally {
+            call("dnnl_primitive_attr_destroy", () -> (int) attrDestroy.invokeExact(attr));
+        }
+    }
+
+    private Primitive matmul(MemorySegment src, MemorySegment weights, MemorySegment dst, MemorySegment attr) {
         MemorySegment pd = create("dnnl_matmul_primitive_desc_create", out -> (int) matmulDesc.invokeExact(out,
-                engine, src, weights, MemorySegment.NULL, dst, MemorySegment.NULL));
+                engine, src, weights, MemorySegment.NULL, dst, attr));
         try {
             String impl = create("dnnl_primitive_desc_query",
                     out -> (int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, out)).reinterpret(256).getString(0);
@@ -222,7 +253,10 @@ final class OneDnnApi {
                     () -> (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_WEIGHTS_MD, 0));
             MemorySegment weightsDesc = create("dnnl_memory_desc_clone",
                     out -> (int) mdClone.invokeExact(out, chosen));
-            return new Primitive(primitive(pd), impl, weightsDesc);
+            MemorySegment scratchpad = value("dnnl_primitive_desc_query_md",
+                    () -> (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_SCRATCHPAD_MD, 0));
+            long scratchpadBytes = scratchpad.equals(MemorySegment.NULL) ? 0 : size(scratchpad);
+            return new Primitive(primitive(pd), impl, weightsDesc, scratchpadBytes);
         } finally {
             call("dnnl_primitive_desc_destroy", () -> (int) pdDestroy.invokeExact(pd));
         }
@@ -263,8 +297,18 @@ final class OneDnnApi {
         check(status, "dnnl_memory_set_data_handle");
     }
 
+    /** A further in-order stream (each thread that executes primitives concurrently needs its own). */
+    MemorySegment newStream() {
+        return create("dnnl_stream_create", out -> (int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER));
+    }
+
     /** Runs a primitive on {@code count} (argument id, memory) pairs and waits for it. */
     void execute(MemorySegment primitive, MemorySegment args, int count) {
+        execute(primitive, stream, args, count);
+    }
+
+    /** {@link #execute(MemorySegment, MemorySegment, int)} on another stream (see {@link #newStream}). */
+    void execute(MemorySegment primitive, MemorySegment stream, MemorySegment args, int count) {
         int executed;
         int waited;
         try {

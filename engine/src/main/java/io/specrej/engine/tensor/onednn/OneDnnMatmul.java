@@ -189,6 +189,11 @@ public final class OneDnnMatmul implements MatmulBackend {
         return (api.effectiveIsa() & avx512Bf16) == avx512Bf16;
     }
 
+    /** The library binding (shared with {@link PrefixGemms}). */
+    OneDnnApi api() {
+        return api;
+    }
+
     /** False once a first-call check found a row count whose results differ from the 16-row primitive's. */
     public boolean batchInvariant() {
         return batchInvariant;
@@ -207,6 +212,11 @@ public final class OneDnnMatmul implements MatmulBackend {
     private static boolean takes(WeightMatrix weight, long minElements, int minCols) {
         return weight.dtype() == DType.BF16 && weight.data().isNative()
                 && (long) weight.rows() * weight.cols() >= minElements && weight.cols() >= minCols;
+    }
+
+    @Override
+    public boolean roundsToBf16(WeightMatrix weight) {
+        return takes(weight, minElements, minCols);
     }
 
     @Override
