@@ -101,15 +101,17 @@ public final class ModelRewardScorer implements RewardScorer {
 
     @Override
     public long sharedBytes() {
-        return MemoryBudget.bytesFor(cache, shared.length);
+        return MemoryBudget.bytesFor(cache, shared.length) + model.prefixCopyBytes(shared.length);
     }
 
+    /** Runs the shared prompt once; a long one gets its bf16 copy for every trajectory's attention (see the model). */
     @Override
     public void prefillShared() {
         sharedId = cache.newSequence();
         if (shared.length > 0) {
             model.forwardLast(cache, new int[] {sharedId}, new int[] {0, shared.length}, 1, shared);
             tokensProcessed += shared.length;
+            model.attachPrefix(cache, sharedId);
         }
     }
 

@@ -61,9 +61,13 @@ final class PromptRun {
         return generatorBytesPerSequence(tokens) + scorer.bytesPerTrajectory(tokens);
     }
 
-    /** KV every sequence shares: the generator's prompt and the scorer's shared state. */
+    /**
+     * KV every sequence shares: the generator's prompt (with its bf16 copy for long prompts,
+     * {@code TransformerModel.attachPrefix}) and the scorer's shared state.
+     */
     long sharedBytes() {
-        return MemoryBudget.bytesFor(cache, promptLength()) + scorer.sharedBytes();
+        return MemoryBudget.bytesFor(cache, promptLength()) + generation.model().prefixCopyBytes(promptLength())
+                + scorer.sharedBytes();
     }
 
     /**

@@ -332,7 +332,7 @@ final class CachedAttention {
                     tile.setQuery((t - first) * group + r, q, t * qDim + (g * group + r) * headDim);
                 }
             }
-            tile.multiplyScores(prefix, layer, g);
+            tile.multiplyScores(prefix, layer, g, (last - first) * group);
             for (int t = first; t < last; t++) {
                 int span = span(positions[t]);
                 int rows = work.rows[t - from];
@@ -362,7 +362,7 @@ final class CachedAttention {
                     tile.setProbabilities((t - first) * group + r, work.scores, work.rows[t - from] + r * span);
                 }
             }
-            tile.multiplyValues(prefix, layer, g);
+            tile.multiplyValues(prefix, layer, g, (last - first) * group);
             for (int t = first; t < last; t++) {
                 for (int r = 0; r < group; r++) {
                     tile.output((t - first) * group + r, out, t * qDim + (g * group + r) * headDim);

@@ -141,12 +141,23 @@ public final class TransformerModel implements AutoCloseable {
      * @return whether the sequence got a copy
      */
     public boolean attachPrefix(KvCache cache, int id) {
-        WeightMatrix projection = weights.layers()[0].o();
-        if (!PrefixCopies.wanted(config, matmul, projection, cache.length(id))) {
+        if (!PrefixCopies.wanted(config, matmul, weights.layers()[0].o(), cache.length(id))) {
             return false;
         }
         cache.attach(id, PrefixCopies.build(config, cache, id));
         return true;
+    }
+
+    /**
+     * Bytes {@link #attachPrefix} adds to a cache for a prompt of {@code promptLength} tokens (0 when that prompt
+     * gets no copy), for callers that plan memory before the prompt runs.
+     */
+    public long prefixCopyBytes(int promptLength) {
+        if (!PrefixCopies.wanted(config, matmul, weights.layers()[0].o(), promptLength)) {
+            return 0;
+        }
+        return io.specrej.engine.tensor.onednn.PrefixGemms.instance().blockBytes(config.layers(), config.kvHeads(),
+                config.headDim(), promptLength);
     }
 
     /**

@@ -37,9 +37,13 @@ import jdk.incubator.vector.VectorSpecies;
 public final class PrefixGemms {
     /** Query rows of every call: 64 (one oneDNN kernel per prefix length; 8 tokens of 7 heads per kv head fit). */
     public static final int ROWS = 64;
+    /** Rows of the products for calls of few rows (one or two tokens), where they give the 64-row products' bits. */
+    static final int SMALL_ROWS = 16;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
+            ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(
             ByteOrder.LITTLE_ENDIAN);
 
     private static Object loaded;
@@ -75,48 +79,170 @@ public final class PrefixGemms {
         throw new IllegalStateException((String) loaded);
     }
 
-    /** The scores and the values primitive for one (head size, prefix length), and the blocked layouts they read. */
+    /** The two products for one row count: queries x keys, probabilities x values, and their row descriptors. */
+    private static final class Products {
+        final int rows;
+        final OneDnnApi.Primitive scores;
+        final OneDnnApi.Primitive values;
+        final MemorySegment queryDesc;
+        final MemorySegment scoreDesc;
+        final MemorySegment probabilityDesc;
+        final MemorySegment outDesc;
+
+        /** With {@code keys} and {@code values} null, oneDNN chooses the weight layouts (then read them here). */
+        Products(OneDnnApi api, int rows, int headDim, int length, MemorySegment keys, MemorySegment values) {
+            this.rows = rows;
+            queryDesc = api.desc(rows, headDim, OneDnnApi.DATA_BF16, headDim, 1);
+            scoreDesc = api.desc(rows, length, OneDnnApi.DATA_F32, length, 1);
+            probabilityDesc = api.desc(rows, length, OneDnnApi.DATA_BF16, length, 1);
+            outDesc = api.desc(rows, headDim, OneDnnApi.DATA_F32, headDim, 1);
+            MemorySegment anyKeys = keys != null ? keys : api.anyLayout(headDim, length, OneDnnApi.DATA_BF16);
+            MemorySegment anyValues = values != null ? values : api.anyLayout(length, headDim, OneDnnApi.DATA_BF16);
+            try {
+                this.scores = api.matmulWithUserScratchpad(queryDesc, anyKeys, scoreDesc);
+                this.values = api.matmulWithUserScratchpad(probabilityDesc, anyValues, outDesc);
+            } finally {
+                if (keys == null) {
+                    api.destroyDesc(anyKeys);
+                }
+                if (values == null) {
+                    api.destroyDesc(anyValues);
+                }
+            }
+        }
+
+        long scratchpadBytes() {
+            return Math.max(scores.scratchpadBytes(), values.scratchpadBytes());
+        }
+    }
+
+    /**
+     * The products for one (head size, prefix length): {@link #ROWS} rows, and {@link #SMALL_ROWS} rows for calls with
+     * few (one or two tokens) if oneDNN has them for the same blocked layouts and they give the 64-row products' bits
+     * (checked once on random numbers when made: the bits are a matter of the kernels' code, not of the data); and the
+     * blocked layouts with the reorders into them.
+     */
     private static final class Kernels {
         final int headDim;
         final int length;
-        final OneDnnApi.Primitive scores;
-        final OneDnnApi.Primitive values;
+        final Products full;
+        final Products small;
         final MemorySegment plainKeysDesc;
         final MemorySegment plainValuesDesc;
         final MemorySegment keysReorder;
         final MemorySegment valuesReorder;
         final long keysBytes;
         final long valuesBytes;
-        /** Descriptors of the per-thread memory objects: queries, scores, probabilities, outputs. */
-        final MemorySegment queryDesc;
-        final MemorySegment scoreDesc;
-        final MemorySegment probabilityDesc;
-        final MemorySegment outDesc;
 
         Kernels(OneDnnApi api, int headDim, int length) {
             this.headDim = headDim;
             this.length = length;
-            queryDesc = api.desc(ROWS, headDim, OneDnnApi.DATA_BF16, headDim, 1);
-            scoreDesc = api.desc(ROWS, length, OneDnnApi.DATA_F32, length, 1);
-            probabilityDesc = api.desc(ROWS, length, OneDnnApi.DATA_BF16, length, 1);
-            outDesc = api.desc(ROWS, headDim, OneDnnApi.DATA_F32, headDim, 1);
+            full = new Products(api, ROWS, headDim, length, null, null);
             // Keys arrive as [position][element] rows: as the weights [element][position] of Q · Kᵀ they have
             // strides (1, headDim); values [position][element] are the weights of P · V as they are.
             plainKeysDesc = api.desc(headDim, length, OneDnnApi.DATA_BF16, 1, headDim);
             plainValuesDesc = api.desc(length, headDim, OneDnnApi.DATA_BF16, headDim, 1);
-            MemorySegment anyKeys = api.anyLayout(headDim, length, OneDnnApi.DATA_BF16);
-            MemorySegment anyValues = api.anyLayout(length, headDim, OneDnnApi.DATA_BF16);
+            keysReorder = api.reorder(plainKeysDesc, full.scores.weightsDesc());
+            valuesReorder = api.reorder(plainValuesDesc, full.values.weightsDesc());
+            keysBytes = api.size(full.scores.weightsDesc());
+            valuesBytes = api.size(full.values.weightsDesc());
+            small = smallProducts(api);
+        }
+
+        private Products smallProducts(OneDnnApi api) {
+            Products candidate;
             try {
-                scores = api.matmulWithUserScratchpad(queryDesc, anyKeys, scoreDesc);
-                values = api.matmulWithUserScratchpad(probabilityDesc, anyValues, outDesc);
-            } finally {
-                api.destroyDesc(anyKeys);
-                api.destroyDesc(anyValues);
+                candidate = new Products(api, SMALL_ROWS, headDim, length, full.scores.weightsDesc(),
+                        full.values.weightsDesc());
+            } catch (IllegalStateException e) {
+                return null; // no small-row kernel for these layouts: every call takes 64 rows
             }
-            keysReorder = api.reorder(plainKeysDesc, scores.weightsDesc());
-            valuesReorder = api.reorder(plainValuesDesc, values.weightsDesc());
-            keysBytes = api.size(scores.weightsDesc());
-            valuesBytes = api.size(values.weightsDesc());
+            return sameBits(api, candidate) ? candidate : null;
+        }
+
+        /** Whether {@code small} gives the first rows of {@link #full}'s results bit for bit, on random numbers. */
+        private boolean sameBits(OneDnnApi api, Products small) {
+            try (Arena arena = Arena.ofConfined()) {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(length * 31L + headDim);
+                MemorySegment plain = arena.allocate(2L * length * headDim, 64);
+                MemorySegment keys = arena.allocate(keysBytes, 64);
+                MemorySegment values = arena.allocate(valuesBytes, 64);
+                fillBf16(plain, random);
+                reorderInto(api, arena, plain, plainKeysDesc, keysReorder, full.scores.weightsDesc(), keys);
+                fillBf16(plain, random);
+                reorderInto(api, arena, plain, plainValuesDesc, valuesReorder, full.values.weightsDesc(), values);
+                MemorySegment queries = arena.allocate(2L * ROWS * headDim, 64);
+                MemorySegment probabilities = arena.allocate(2L * ROWS * length, 64);
+                fillBf16(queries, random);
+                fillBf16(probabilities, random);
+                MemorySegment scratchpad = arena.allocate(Math.max(64, Math.max(full.scratchpadBytes(),
+                        small.scratchpadBytes())), 64);
+                MemorySegment[] results = new MemorySegment[4];
+                int i = 0;
+                for (Products products : new Products[] {full, small}) {
+                    results[i] = arena.allocate(4L * ROWS * length, 64);
+                    runOnce(api, arena, products.scores, products.queryDesc, queries,
+                            full.scores.weightsDesc(), keys, products.scoreDesc, results[i], scratchpad);
+                    results[i + 1] = arena.allocate(4L * ROWS * headDim, 64);
+                    runOnce(api, arena, products.values, products.probabilityDesc, probabilities,
+                            full.values.weightsDesc(), values, products.outDesc, results[i + 1], scratchpad);
+                    i += 2;
+                }
+                long scoreBytes = 4L * SMALL_ROWS * length;
+                long outBytes = 4L * SMALL_ROWS * headDim;
+                return MemorySegment.mismatch(results[0], 0, scoreBytes, results[2], 0, scoreBytes) == -1
+                        && MemorySegment.mismatch(results[1], 0, outBytes, results[3], 0, outBytes) == -1;
+            }
+        }
+    }
+
+    private static void fillBf16(MemorySegment segment, java.util.SplittableRandom random) {
+        for (long at = 0; at + 1 < segment.byteSize(); at += 2) {
+            segment.set(ValueLayout.JAVA_SHORT_UNALIGNED, at,
+                    io.specrej.engine.tensor.Bf16.fromFloat((float) (random.nextDouble() * 2 - 1)));
+        }
+    }
+
+    /** Runs a reorder from {@code plain} (layout {@code plainDesc}) into {@code target} (layout {@code blockedDesc}). */
+    private static void reorderInto(OneDnnApi api, Arena arena, MemorySegment plain, MemorySegment plainDesc,
+                                    MemorySegment reorder, MemorySegment blockedDesc, MemorySegment target) {
+        MemorySegment from = api.memory(plainDesc);
+        MemorySegment to = api.memory(blockedDesc);
+        try {
+            api.setData(from, plain);
+            api.setData(to, target);
+            MemorySegment args = arena.allocate(2 * OneDnnApi.EXEC_ARG_BYTES, 8);
+            setArg(args, 0, OneDnnApi.ARG_FROM, from);
+            setArg(args, 1, OneDnnApi.ARG_TO, to);
+            api.execute(reorder, args, 2);
+        } finally {
+            api.destroyMemory(from);
+            api.destroyMemory(to);
+        }
+    }
+
+    /** One product on the library's stream and one OpenMP thread (as {@link Tile}s run them), with fresh memories. */
+    private static void runOnce(OneDnnApi api, Arena arena, OneDnnApi.Primitive primitive, MemorySegment srcDesc,
+                                MemorySegment src, MemorySegment weightsDesc, MemorySegment weights,
+                                MemorySegment dstDesc, MemorySegment dst, MemorySegment scratchpad) {
+        MemorySegment scratchpadDesc = api.desc(1, scratchpad.byteSize(), OneDnnApi.DATA_U8, scratchpad.byteSize(), 1);
+        MemorySegment[] memories = {api.memory(srcDesc), api.memory(weightsDesc), api.memory(dstDesc),
+            api.memory(scratchpadDesc)};
+        api.destroyDesc(scratchpadDesc);
+        try {
+            MemorySegment[] data = {src, weights, dst, scratchpad};
+            int[] arguments = {OneDnnApi.ARG_SRC, OneDnnApi.ARG_WEIGHTS, OneDnnApi.ARG_DST, OneDnnApi.ARG_SCRATCHPAD};
+            MemorySegment args = arena.allocate(4 * OneDnnApi.EXEC_ARG_BYTES, 8);
+            for (int i = 0; i < 4; i++) {
+                api.setData(memories[i], data[i]);
+                setArg(args, i, arguments[i], memories[i]);
+            }
+            api.setThreads(1);
+            api.execute(primitive.handle(), args, 4);
+        } finally {
+            for (MemorySegment m : memories) {
+                api.destroyMemory(m);
+            }
         }
     }
 
@@ -124,6 +250,17 @@ public final class PrefixGemms {
         synchronized (api) {
             return kernels.computeIfAbsent(((long) headDim << 32) | length, k -> new Kernels(api, headDim, length));
         }
+    }
+
+    /** Whether calls of up to {@link #SMALL_ROWS} rows have their own products for this shape (tests, logs). */
+    boolean hasSmallProducts(int headDim, int length) {
+        return kernels(headDim, length).small != null;
+    }
+
+    /** Bytes {@link #newBlock} with these arguments holds once filled (oneDNN's blocked layouts may pad). */
+    public long blockBytes(int layers, int kvHeads, int headDim, int length) {
+        Kernels k = kernels(headDim, length);
+        return (long) layers * kvHeads * (k.keysBytes + k.valuesBytes);
     }
 
     /**
@@ -178,42 +315,24 @@ public final class PrefixGemms {
          * Stores one (layer, kv head)'s keys and values, each {@code [length][headDim]} bfloat16 bit patterns.
          */
         public void set(int layer, int kvHead, short[] keyRows, short[] valueRows) {
+            int count = kernels.length * kernels.headDim;
+            if (keyRows.length < count || valueRows.length < count) {
+                throw new IllegalArgumentException("a prefix block of " + kernels.length + " x " + kernels.headDim
+                        + " needs " + count + " keys and values, got " + keyRows.length + " and " + valueRows.length);
+            }
             int at = layer * kvHeads + kvHead;
-            long plainBytes = 2L * kernels.length * kernels.headDim;
             synchronized (api) {
                 try (Arena scratch = Arena.ofConfined()) {
-                    MemorySegment plain = scratch.allocate(plainBytes, 64);
+                    MemorySegment plain = scratch.allocate(2L * count, 64);
                     keys[at] = arena.allocate(kernels.keysBytes, 64);
-                    reorder(plain, keyRows, kernels.plainKeysDesc, kernels.keysReorder, kernels.scores.weightsDesc(),
-                            keys[at]);
+                    MemorySegment.copy(keyRows, 0, plain, SHORT_LE, 0, count);
+                    reorderInto(api, scratch, plain, kernels.plainKeysDesc, kernels.keysReorder,
+                            kernels.full.scores.weightsDesc(), keys[at]);
                     values[at] = arena.allocate(kernels.valuesBytes, 64);
-                    reorder(plain, valueRows, kernels.plainValuesDesc, kernels.valuesReorder,
-                            kernels.values.weightsDesc(), values[at]);
+                    MemorySegment.copy(valueRows, 0, plain, SHORT_LE, 0, count);
+                    reorderInto(api, scratch, plain, kernels.plainValuesDesc, kernels.valuesReorder,
+                            kernels.full.values.weightsDesc(), values[at]);
                 }
-            }
-        }
-
-        private void reorder(MemorySegment plain, short[] rows, MemorySegment plainDesc, MemorySegment reorder,
-                             MemorySegment blockedDesc, MemorySegment target) {
-            int count = kernels.length * kernels.headDim;
-            if (rows.length < count) {
-                throw new IllegalArgumentException("a prefix block of " + kernels.length + " x " + kernels.headDim
-                        + " needs " + count + " elements, got " + rows.length);
-            }
-            MemorySegment.copy(rows, 0, plain, ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                    0, count);
-            MemorySegment from = api.memory(plainDesc);
-            MemorySegment to = api.memory(blockedDesc);
-            try (Arena argArena = Arena.ofConfined()) {
-                api.setData(from, plain);
-                api.setData(to, target);
-                MemorySegment args = argArena.allocate(2 * OneDnnApi.EXEC_ARG_BYTES, 8);
-                setArg(args, 0, OneDnnApi.ARG_FROM, from);
-                setArg(args, 1, OneDnnApi.ARG_TO, to);
-                api.execute(reorder, args, 2);
-            } finally {
-                api.destroyMemory(from);
-                api.destroyMemory(to);
             }
         }
 
@@ -251,13 +370,34 @@ public final class PrefixGemms {
         private MemorySegment probabilities = MemorySegment.NULL;
         private MemorySegment out = MemorySegment.NULL;
         private MemorySegment scratchpad = MemorySegment.NULL;
-        private MemorySegment queryMemory;
-        private MemorySegment scoreMemory;
-        private MemorySegment probabilityMemory;
-        private MemorySegment outMemory;
+        private Memories full;
+        private Memories small;
         private MemorySegment keyMemory;
         private MemorySegment valueMemory;
         private MemorySegment scratchpadMemory;
+
+        /** Memory objects over this tile's buffers for one row count's products (the same buffers, fewer rows). */
+        private final class Memories {
+            final Products products;
+            final MemorySegment query;
+            final MemorySegment score;
+            final MemorySegment probability;
+            final MemorySegment out;
+
+            Memories(Products products) {
+                this.products = products;
+                query = memory(products.queryDesc, queries);
+                score = memory(products.scoreDesc, scores);
+                probability = memory(products.probabilityDesc, probabilities);
+                out = memory(products.outDesc, Tile.this.out);
+            }
+
+            void destroy() {
+                for (MemorySegment m : new MemorySegment[] {query, score, probability, out}) {
+                    api.destroyMemory(m);
+                }
+            }
+        }
 
         private void use(Kernels k) {
             if (kernels == k) {
@@ -270,13 +410,12 @@ public final class PrefixGemms {
                 scores = grow(scores, 4L * ROWS * k.length);
                 probabilities = grow(probabilities, 2L * ROWS * k.length);
                 out = grow(out, 4L * ROWS * k.headDim);
-                scratchpad = grow(scratchpad, Math.max(k.scores.scratchpadBytes(), k.values.scratchpadBytes()));
-                queryMemory = memory(k.queryDesc, queries);
-                scoreMemory = memory(k.scoreDesc, scores);
-                probabilityMemory = memory(k.probabilityDesc, probabilities);
-                outMemory = memory(k.outDesc, out);
-                keyMemory = api.memory(k.scores.weightsDesc());
-                valueMemory = api.memory(k.values.weightsDesc());
+                scratchpad = grow(scratchpad, Math.max(k.full.scratchpadBytes(),
+                        k.small == null ? 0 : k.small.scratchpadBytes()));
+                full = new Memories(k.full);
+                small = k.small == null ? null : new Memories(k.small);
+                keyMemory = api.memory(k.full.scores.weightsDesc());
+                valueMemory = api.memory(k.full.values.weightsDesc());
                 // The primitives read their scratchpad's address only: a byte row of the buffer's size describes it.
                 MemorySegment scratchpadDesc = api.desc(1, scratchpad.byteSize(), OneDnnApi.DATA_U8,
                         scratchpad.byteSize(), 1);
@@ -299,12 +438,22 @@ public final class PrefixGemms {
         }
 
         private void destroyMemories() {
-            for (MemorySegment m : new MemorySegment[] {queryMemory, scoreMemory, probabilityMemory, outMemory,
-                    keyMemory, valueMemory, scratchpadMemory}) {
+            if (full != null) {
+                full.destroy();
+            }
+            if (small != null) {
+                small.destroy();
+            }
+            for (MemorySegment m : new MemorySegment[] {keyMemory, valueMemory, scratchpadMemory}) {
                 if (m != null) {
                     api.destroyMemory(m);
                 }
             }
+        }
+
+        /** The products for a call whose rows below {@code rows} are used. */
+        private Memories forRows(int rows) {
+            return rows <= SMALL_ROWS && small != null ? small : full;
         }
 
         /** Rounds {@code headDim} floats of {@code q} from {@code at} to bfloat16 as query row {@code row}. */
@@ -312,11 +461,15 @@ public final class PrefixGemms {
             Bf16Narrowing.narrow(q, at, kernels.headDim, queries, 2L * row * kernels.headDim);
         }
 
-        /** Every row's dot products with every prefix key of (layer, kv head) of the block. */
-        public void multiplyScores(Block block, int layer, int kvHead) {
+        /**
+         * The dot products of rows {@code 0..rows-1} (and possibly more) with every prefix key of (layer, kv head)
+         * of the block.
+         */
+        public void multiplyScores(Block block, int layer, int kvHead, int rows) {
             int at = layer * block.kvHeads + kvHead;
             api.setData(keyMemory, block.keys[at]);
-            run(kernels.scores, queryMemory, keyMemory, scoreMemory);
+            Memories m = forRows(rows);
+            run(m.products.scores, m.query, keyMemory, m.score);
         }
 
         /**
@@ -350,11 +503,12 @@ public final class PrefixGemms {
             Bf16Narrowing.narrow(p, at, kernels.length, probabilities, 2L * row * kernels.length);
         }
 
-        /** Every row's probabilities times the prefix values of (layer, kv head) of the block. */
-        public void multiplyValues(Block block, int layer, int kvHead) {
+        /** The probabilities of rows {@code 0..rows-1} (and possibly more) times the prefix values of (layer, kv head). */
+        public void multiplyValues(Block block, int layer, int kvHead, int rows) {
             int at = layer * block.kvHeads + kvHead;
             api.setData(valueMemory, block.values[at]);
-            run(kernels.values, probabilityMemory, valueMemory, outMemory);
+            Memories m = forRows(rows);
+            run(m.products.values, m.probability, valueMemory, m.out);
         }
 
         /** Copies row {@code row}'s output ({@code headDim} floats) into {@code dst} from {@code at}. */
