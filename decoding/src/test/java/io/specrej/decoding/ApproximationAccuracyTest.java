@@ -147,6 +147,92 @@ class ApproximationAccuracyTest {
         assertTrue(sameBest >= perPrompt.size() - 1, "same best response for " + sameBest + " prompts");
     }
 
+    /**
+     * The bf16 prompt copy ({@code TransformerModel.attachPrefix}, which long prompts get under oneDNN) on the trained
+     * generator: copies from one token on, the model through oneDNN for every weight, the same greedy continuations
+     * scored after a prefill of the prompt, with and without the copy. The bounds are the other options' (the copy's
+     * own effect); the distance of oneDNN itself from the exact model is printed beside it.
+     */
+    @org.junit.jupiter.api.Test
+    void promptCopyDistributionsStayCloseToThoseWithoutIt() {
+        io.specrej.engine.tensor.MatmulBackend onednn;
+        try {
+            onednn = io.specrej.engine.tensor.onednn.OneDnnMatmul.instance().forEveryWeight();
+            io.specrej.engine.tensor.onednn.PrefixGemms.instance();
+        } catch (IllegalStateException e) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, e.getMessage());
+            return;
+        }
+        TestModels.Pair pair = TestModels.mini();
+        PromptEncoder encoder = pair.generation().promptEncoder();
+        double[] klSum = new double[2];
+        double worstKl = 0;
+        int positions = 0;
+        int sameTop = 0;
+        try (TransformerModel reference = exact("mini-alpaca-gen");
+             TransformerModel viaOneDnn = TransformerModel.load(model("mini-alpaca-gen"), onednn, KvPrecision.F32)) {
+            for (String text : PROMPTS) {
+                int[] prompt = encoder.encode(text).ids();
+                int[] continuation = new Generator(reference).generate(prompt, 1, SamplingParams.GREEDY,
+                        pair.generation().stop(), 0, NEW_TOKENS).get(0).tokens();
+                float[] exactLogits = logits(reference, concat(prompt, continuation), prompt.length - 1);
+                float[] without = logitsAfterPrompt(viaOneDnn, prompt, continuation, "off");
+                float[] with = logitsAfterPrompt(viaOneDnn, prompt, continuation, "1");
+                int vocab = reference.outputWidth();
+                for (int t = 0; t <= continuation.length; t++) {
+                    klSum[0] += klDivergence(exactLogits, without, t * vocab, vocab);
+                    double kl = klDivergence(without, with, t * vocab, vocab);
+                    klSum[1] += kl;
+                    worstKl = Math.max(worstKl, kl);
+                    sameTop += argmax(without, t * vocab, vocab) == argmax(with, t * vocab, vocab) ? 1 : 0;
+                    positions++;
+                }
+            }
+        }
+        double meanKl = klSum[1] / positions;
+        double agreement = (double) sameTop / positions;
+        System.out.printf(Locale.ROOT, "bf16 prompt copy, generator (mini-alpaca-gen) through oneDNN: %d positions, "
+                + "mean KL(without || with copy) %.2e nats, worst %.2e, top-1 agreement %.3f; oneDNN itself: mean "
+                + "KL(exact || oneDNN) %.2e%n", positions, meanKl, worstKl, agreement, klSum[0] / positions);
+        assertTrue(meanKl < 0.001, "mean KL " + meanKl);
+        assertTrue(worstKl > 0, "the copy gave exactly the distributions without it: it is not in effect");
+        assertTrue(agreement >= 0.97, "top-1 agreement " + agreement);
+    }
+
+    /**
+     * Logits of the prompt's last position and of every continuation token, after prefilling the prompt alone and
+     * attaching its copy when {@code -Dspecrej.attention.prefixGemmFrom} (set to {@code copiesFrom} meanwhile) says.
+     */
+    private static float[] logitsAfterPrompt(TransformerModel model, int[] prompt, int[] continuation,
+                                             String copiesFrom) {
+        String property = "specrej.attention.prefixGemmFrom";
+        String before = System.getProperty(property);
+        System.setProperty(property, copiesFrom);
+        try {
+            KvCache cache = model.newCache();
+            int id = cache.newSequence();
+            int width = model.outputWidth();
+            float[] out = new float[(continuation.length + 1) * width];
+            float[] last = model.forwardLast(cache, new int[] {id}, new int[] {0, prompt.length}, 1, prompt);
+            System.arraycopy(last, 0, out, 0, width);
+            model.attachPrefix(cache, id);
+            int[] wanted = new int[continuation.length];
+            for (int i = 0; i < wanted.length; i++) {
+                wanted[i] = i;
+            }
+            float[] rest = model.forward(cache, new int[] {id}, new int[] {0, continuation.length}, 1, continuation,
+                    wanted, wanted.length);
+            System.arraycopy(rest, 0, out, width, continuation.length * width);
+            return out;
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
+    }
+
     /** The model's logits at every position from {@code first} to the end, after a fresh prefill of {@code ids}. */
     private static float[] logits(TransformerModel model, int[] ids, int first) {
         KvCache cache = model.newCache();

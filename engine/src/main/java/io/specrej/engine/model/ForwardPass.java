@@ -110,6 +110,11 @@ final class ForwardPass {
         anyPrefix = false;
         for (int i = 0; i < count; i++) {
             sequencePrefixes[i] = cache.attachment(ids[i]) instanceof PrefixGemms.Block block ? block : null;
+            if (sequencePrefixes[i] != null && sequencePrefixes[i].length() > startLengths[i]) {
+                // The copy is made from positions the sequence already holds, and a cut below it drops it.
+                throw new IllegalStateException("sequence " + ids[i] + " of " + startLengths[i]
+                        + " positions holds a prefix copy of " + sequencePrefixes[i].length());
+            }
             anyPrefix |= sequencePrefixes[i] != null;
         }
 

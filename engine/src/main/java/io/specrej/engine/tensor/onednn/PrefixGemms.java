@@ -26,9 +26,11 @@ import jdk.incubator.vector.VectorSpecies;
  * exact and accumulate in float32: what PyTorch's CPU attention computes for a bfloat16 model. Only models whose
  * projections already go through oneDNN's bf16 products use it (see the model's attention).
  *
- * <p>Batch invariance: every call multiplies exactly {@link #ROWS} rows (unused rows are padding) with the one
- * primitive of its prefix length, so a row's bits do not depend on how many rows the batch has; rows are independent
- * in a matrix product, and PrefixGemmsTest checks that a row gives the same bits at every position of the tile.
+ * <p>Batch invariance: every call multiplies exactly {@link #ROWS} rows (unused rows are padding), or
+ * {@link #SMALL_ROWS} where those kernels were found to give the 64-row kernels' bits, with the primitives of its
+ * (padded) prefix length, so a row's bits do not depend on how many rows the batch has; rows are independent in a
+ * matrix product, and PrefixGemmsTest checks that a row gives the same bits at every position of the tile, in either
+ * size, on any thread.
  *
  * <p>Threads: each thread multiplies with its own stream, scratchpad and one OpenMP thread ({@link Tile}), so the
  * attention's work items run on every core at once (oneDNN's library scratchpad is shared in this build, hence the
@@ -39,6 +41,12 @@ public final class PrefixGemms {
     public static final int ROWS = 64;
     /** Rows of the products for calls of few rows (one or two tokens), where they give the 64-row products' bits. */
     static final int SMALL_ROWS = 16;
+    /**
+     * Prefix lengths are padded to a multiple of this for the products (zero keys and values, zero probabilities), so
+     * prompts of many lengths share a few kernels: oneDNN generates code per shape and they are kept for the
+     * process, and at most 63 extra positions are multiplied (6 % at 1,024 tokens).
+     */
+    static final int LENGTH_QUANTUM = 64;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = FLOATS.length();
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
@@ -49,7 +57,7 @@ public final class PrefixGemms {
     private static Object loaded;
 
     private final OneDnnApi api;
-    /** Primitives per (head size, prefix length), shared by every block of that shape. */
+    /** Primitives per (head size, padded prefix length), shared by every block of that shape; kept for the process. */
     private final Map<Long, Kernels> kernels = new HashMap<>();
     private final ThreadLocal<Tile> tiles = ThreadLocal.withInitial(Tile::new);
 
@@ -246,9 +254,11 @@ public final class PrefixGemms {
         }
     }
 
+    /** The products for prefixes of {@code length} positions (padded to {@link #LENGTH_QUANTUM}). */
     private Kernels kernels(int headDim, int length) {
+        int padded = (length + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM * LENGTH_QUANTUM;
         synchronized (api) {
-            return kernels.computeIfAbsent(((long) headDim << 32) | length, k -> new Kernels(api, headDim, length));
+            return kernels.computeIfAbsent(((long) headDim << 32) | padded, k -> new Kernels(api, headDim, padded));
         }
     }
 
@@ -271,7 +281,7 @@ public final class PrefixGemms {
         if (length < 1) {
             throw new IllegalArgumentException("a prefix needs at least one position, got " + length);
         }
-        return new Block(kernels(headDim, length), layers, kvHeads);
+        return new Block(kernels(headDim, length), length, layers, kvHeads);
     }
 
     /**
@@ -281,14 +291,17 @@ public final class PrefixGemms {
      */
     public final class Block implements KvCache.Attachment {
         private final Kernels kernels;
+        /** Positions of the prefix; the products run over {@code kernels.length}, zero-padded. */
+        private final int length;
         private final int kvHeads;
         private final Arena arena = Arena.ofShared();
         private final MemorySegment[] keys;
         private final MemorySegment[] values;
         private boolean closed;
 
-        private Block(Kernels kernels, int layers, int kvHeads) {
+        private Block(Kernels kernels, int length, int layers, int kvHeads) {
             this.kernels = kernels;
+            this.length = length;
             this.kvHeads = kvHeads;
             keys = new MemorySegment[layers * kvHeads];
             values = new MemorySegment[layers * kvHeads];
@@ -302,7 +315,7 @@ public final class PrefixGemms {
         /** Positions the block holds. */
         @Override
         public int length() {
-            return kernels.length;
+            return length;
         }
 
         /** Native bytes the block holds. */
@@ -315,15 +328,16 @@ public final class PrefixGemms {
          * Stores one (layer, kv head)'s keys and values, each {@code [length][headDim]} bfloat16 bit patterns.
          */
         public void set(int layer, int kvHead, short[] keyRows, short[] valueRows) {
-            int count = kernels.length * kernels.headDim;
+            int count = length * kernels.headDim;
             if (keyRows.length < count || valueRows.length < count) {
-                throw new IllegalArgumentException("a prefix block of " + kernels.length + " x " + kernels.headDim
+                throw new IllegalArgumentException("a prefix block of " + length + " x " + kernels.headDim
                         + " needs " + count + " keys and values, got " + keyRows.length + " and " + valueRows.length);
             }
             int at = layer * kvHeads + kvHead;
             synchronized (api) {
                 try (Arena scratch = Arena.ofConfined()) {
-                    MemorySegment plain = scratch.allocate(2L * count, 64);
+                    // Zeroed: the padding positions' keys and values stay zero (a zero probability times them is 0).
+                    MemorySegment plain = scratch.allocate(2L * kernels.length * kernels.headDim, 64);
                     keys[at] = arena.allocate(kernels.keysBytes, 64);
                     MemorySegment.copy(keyRows, 0, plain, SHORT_LE, 0, count);
                     reorderInto(api, scratch, plain, kernels.plainKeysDesc, kernels.keysReorder,
@@ -352,6 +366,7 @@ public final class PrefixGemms {
     public Tile tile(Block block) {
         Tile tile = tiles.get();
         tile.use(block.kernels);
+        tile.length = block.length;
         return tile;
     }
 
@@ -362,9 +377,12 @@ public final class PrefixGemms {
      */
     public final class Tile {
         private final MemorySegment stream = api.newStream();
-        private final Arena arena = Arena.ofShared();
-        private final MemorySegment args = arena.allocate(4 * OneDnnApi.EXEC_ARG_BYTES, 8);
+        private final MemorySegment args = Arena.ofAuto().allocate(4 * OneDnnApi.EXEC_ARG_BYTES, 8);
+        /** The buffers below; replaced (and the old ones freed) when a longer prefix needs more. */
+        private Arena buffers;
         private Kernels kernels;
+        /** Positions of the current block's prefix (the products' rows are {@code kernels.length} long). */
+        private int length;
         private MemorySegment queries = MemorySegment.NULL;
         private MemorySegment scores = MemorySegment.NULL;
         private MemorySegment probabilities = MemorySegment.NULL;
@@ -406,12 +424,22 @@ public final class PrefixGemms {
             synchronized (api) {
                 destroyMemories();
                 kernels = k;
-                queries = grow(queries, 2L * ROWS * k.headDim);
-                scores = grow(scores, 4L * ROWS * k.length);
-                probabilities = grow(probabilities, 2L * ROWS * k.length);
-                out = grow(out, 4L * ROWS * k.headDim);
-                scratchpad = grow(scratchpad, Math.max(k.full.scratchpadBytes(),
+                long scratchpadBytes = Math.max(64, Math.max(k.full.scratchpadBytes(),
                         k.small == null ? 0 : k.small.scratchpadBytes()));
+                if (buffers == null || scores.byteSize() < 4L * ROWS * k.length || queries.byteSize() < 2L * ROWS
+                        * k.headDim || scratchpad.byteSize() < scratchpadBytes) {
+                    if (buffers != null) {
+                        buffers.close(); // the memory objects over them were destroyed above
+                    }
+                    buffers = Arena.ofShared();
+                    // Room for twice the prefix, so prompts growing one by one do not reallocate every time.
+                    long longest = 2L * k.length;
+                    queries = buffers.allocate(2L * ROWS * k.headDim, 64);
+                    scores = buffers.allocate(4L * ROWS * longest, 64);
+                    probabilities = buffers.allocate(2L * ROWS * longest, 64);
+                    out = buffers.allocate(4L * ROWS * k.headDim, 64);
+                    scratchpad = buffers.allocate(scratchpadBytes, 64);
+                }
                 full = new Memories(k.full);
                 small = k.small == null ? null : new Memories(k.small);
                 keyMemory = api.memory(k.full.scores.weightsDesc());
@@ -425,10 +453,6 @@ public final class PrefixGemms {
                     api.destroyDesc(scratchpadDesc);
                 }
             }
-        }
-
-        private MemorySegment grow(MemorySegment segment, long bytes) {
-            return segment.byteSize() >= bytes ? segment : arena.allocate(Math.max(bytes, 64), 64);
         }
 
         private MemorySegment memory(MemorySegment desc, MemorySegment data) {
@@ -477,8 +501,7 @@ public final class PrefixGemms {
          * {@code divide}: GPT-2's form), into {@code dst} from {@code at}, and returns their maximum.
          */
         public float scaledScores(int row, float[] dst, int at, boolean divide, float multiplier, float divisor) {
-            int length = kernels.length;
-            long base = 4L * row * length;
+            long base = 4L * row * kernels.length;
             FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
             int i = 0;
             int bound = length - length % LANES;
@@ -498,9 +521,12 @@ public final class PrefixGemms {
             return m;
         }
 
-        /** Rounds the prefix's {@code length} probabilities of {@code p} from {@code at} to bfloat16 as row {@code row}. */
+        /** Rounds the prefix's probabilities ({@code p} from {@code at}) to bfloat16 as row {@code row}. */
         public void setProbabilities(int row, float[] p, int at) {
-            Bf16Narrowing.narrow(p, at, kernels.length, probabilities, 2L * row * kernels.length);
+            long base = 2L * row * kernels.length;
+            Bf16Narrowing.narrow(p, at, length, probabilities, base);
+            // The padding positions (zero values) get probability zero: a stale number there could be an infinity.
+            probabilities.asSlice(base + 2L * length, 2L * (kernels.length - length)).fill((byte) 0);
         }
 
         /** The probabilities of rows {@code 0..rows-1} (and possibly more) times the prefix values of (layer, kv head). */
