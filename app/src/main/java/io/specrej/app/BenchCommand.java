@@ -220,6 +220,7 @@ final class BenchCommand implements Callable<Integer> {
             row.put("kv_bytes_per_token", lm.kvBytesPerToken());
             row.put("kv_cache", lm.kvPrecision().label());
             row.put("private_context", privateContext);
+            row.put("prompt_copy", results.get(0).promptCopy);
             if (Profile.ENABLED) {
                 double matmul = median(results, x -> x.matmulSeconds);
                 row.put("matmul_gflops", round(2.0 * matmulParams * tokens / matmul / 1e9));
@@ -266,6 +267,7 @@ final class BenchCommand implements Callable<Integer> {
         res.prefillSeconds = (t1 - t0) / 1e9;
         List<SequenceState> running = new ArrayList<>(batch.fork(0, n));
         batch.releasePrompt();
+        res.promptCopy = batch.promptCopied() && !privateContext; // unshare drops the copy
         if (privateContext) {
             for (SequenceState s : running) {
                 cache.unshare(s.cacheId());
@@ -360,6 +362,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (row.has("kv_bytes")) {
             b.append("  KV ").append(Units.bytes(row.get("kv_bytes").asLong()));
+            if (row.path("prompt_copy").asBoolean()) {
+                b.append(" (with the prompt's bf16 copy)");
+            }
         }
         if (row.has("attention_share")) {
             b.append(String.format(Locale.ROOT, "  matmul %.1f GFLOP/s (%.0f%% of step), attention %.1f%%, "
@@ -380,5 +385,7 @@ final class BenchCommand implements Callable<Integer> {
         double attentionSeconds;
         double samplingSeconds;
         long kvBytes;
+        /** The forks read the prompt's bf16 copy (prompts of >= 1,024 tokens through oneDNN). */
+        boolean promptCopy;
     }
 }

@@ -1,6 +1,7 @@
 package io.specrej.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -61,6 +62,7 @@ class BenchCommandTest {
             assertEquals(0, r.code(), r.toString());
             JsonNode row = TestData.JSON.readTree(r.outLines().get(0));
             assertEquals(i == 1, row.get("private_context").asBoolean(), line(row));
+            assertFalse(row.get("prompt_copy").asBoolean(), "an f32 model's prompt gets no bf16 copy: " + line(row));
             kv[i] = row.get("kv_bytes").asLong();
         }
         // The 40-token prompt fills two whole 16-token pages, which the four forks share; private, three of them hold

@@ -26,6 +26,8 @@ public final class DecodeBatch {
     private boolean trackLogProbs;
     private int promptId = -1;
     private int promptLength;
+    /** Whether the prompt got its bf16 copy for attention ({@link TransformerModel#attachPrefix}). */
+    private boolean promptCopied;
     private float[] promptLogits;
     // Step buffers, grown to the largest batch.
     private int[] ids = new int[0];
@@ -76,7 +78,12 @@ public final class DecodeBatch {
         promptLength = prompt.length;
         float[] out = model.forwardLast(cache, new int[] {promptId}, new int[] {0, prompt.length}, 1, prompt);
         promptLogits = java.util.Arrays.copyOf(out, model.outputWidth());
-        model.attachPrefix(cache, promptId);
+        promptCopied = model.attachPrefix(cache, promptId);
+    }
+
+    /** Whether the prompt's keys and values got a bf16 copy that the forks' attention multiplies through oneDNN. */
+    public boolean promptCopied() {
+        return promptCopied;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.specrej.engine.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -163,6 +164,27 @@ class PrefixAttentionTest {
             }
             return null;
         });
+    }
+
+    @Test
+    void aDecodeBatchCopiesItsPromptAndSaysSo() {
+        MatmulBackend onednn = onednn();
+        int[] prompt = longestPrompt();
+        try (TransformerModel model = TransformerModel.load(TestData.fixtureModel("llama-bf16"), onednn)) {
+            for (String from : new String[] {"1", String.valueOf(prompt.length + 1), "off"}) {
+                boolean copied = withCopiesFrom(from, () -> {
+                    KvCache cache = model.newCache();
+                    io.specrej.engine.generate.DecodeBatch batch = new io.specrej.engine.generate.DecodeBatch(model,
+                            cache, io.specrej.engine.sample.SamplingParams.GREEDY,
+                            io.specrej.engine.generate.StopTokens.NONE, 0, 4);
+                    batch.prefill(prompt);
+                    int fork = batch.fork(0, 1).get(0).cacheId();
+                    assertEquals(batch.promptCopied(), cache.attachment(fork) != null);
+                    return batch.promptCopied();
+                });
+                assertEquals(from.equals("1"), copied, "copies from " + from + " tokens, prompt " + prompt.length);
+            }
+        }
     }
 
     @Test
