@@ -106,26 +106,7 @@ class CachedAttentionTest {
         int n = sequence.length;
         int heads = c.heads();
         int headDim = c.headDim();
-        // Every token alone (the default for short contexts) and in groups (forced), on one and two threads.
-        float[][] outs = new float[4][];
-        int saved = Parallel.threads();
-        try {
-            for (int run = 0; run < outs.length; run++) {
-                Parallel.setThreads(1 + run % 2);
-                outs[run] = new float[n * c.qDim()];
-                new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
-                        .run(layer, n, q, sequence, positions, f32Pages, bf16Pages, null, outs[run]);
-            }
-        } finally {
-            Parallel.setThreads(saved);
-        }
-        for (int run = 1; run < outs.length; run++) {
-            for (int i = 0; i < outs[0].length; i++) {
-                assertEquals(Float.floatToRawIntBits(outs[0][i]), Float.floatToRawIntBits(outs[run][i]),
-                        "run " + run + ", element " + i);
-            }
-        }
-        float[] out = outs[outs.length - 1];
+        float[] out = runEveryWay(c, layer, q, sequence, positions, f32Pages, bf16Pages, null);
 
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
@@ -141,6 +122,35 @@ class CachedAttentionTest {
                 }
             }
         }
+    }
+
+    /**
+     * Runs the attention with every token alone (the default for short contexts) and in groups (forced), on one and
+     * two threads; checks that all four runs give the same bits and returns the last one's output.
+     */
+    private static float[] runEveryWay(ModelConfig c, int layer, float[] q, int[] sequence, int[] positions,
+                                       float[][][] f32Pages, short[][][] bf16Pages,
+                                       io.specrej.engine.tensor.onednn.PrefixGemms.Block[] prefixes) {
+        int n = sequence.length;
+        float[][] outs = new float[4][];
+        int saved = Parallel.threads();
+        try {
+            for (int run = 0; run < outs.length; run++) {
+                Parallel.setThreads(1 + run % 2);
+                outs[run] = new float[n * c.qDim()];
+                new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
+                        .run(layer, n, q, sequence, positions, f32Pages, bf16Pages, prefixes, outs[run]);
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+        for (int run = 1; run < outs.length; run++) {
+            for (int i = 0; i < outs[0].length; i++) {
+                assertEquals(Float.floatToRawIntBits(outs[0][i]), Float.floatToRawIntBits(outs[run][i]),
+                        "run " + run + ", element " + i);
+            }
+        }
+        return outs[outs.length - 1];
     }
 
     private static float[] reference(ModelConfig c, KvCache layout, int layer, float[] q, int t, int h, int position,
@@ -295,24 +305,7 @@ class CachedAttentionTest {
             }
             float[][][] pages = {cache.pages(id, null)};
             io.specrej.engine.tensor.onednn.PrefixGemms.Block[] prefixes = {block};
-            float[][] outs = new float[4][];
-            int saved = Parallel.threads();
-            try {
-                for (int run = 0; run < outs.length; run++) {
-                    Parallel.setThreads(1 + run % 2);
-                    outs[run] = new float[n * c.qDim()];
-                    new CachedAttention(c, run < 2 ? CachedAttention.GROUP_FROM_BYTES : 0)
-                            .run(layer, n, q, sequence, positions, pages, null, prefixes, outs[run]);
-                }
-            } finally {
-                Parallel.setThreads(saved);
-            }
-            for (int run = 1; run < outs.length; run++) {
-                for (int i = 0; i < outs[0].length; i++) {
-                    assertEquals(Float.floatToRawIntBits(outs[0][i]), Float.floatToRawIntBits(outs[run][i]),
-                            "run " + run + ", element " + i);
-                }
-            }
+            float[] out = runEveryWay(c, layer, q, sequence, positions, pages, null, prefixes);
             int group = heads / kvHeads;
             for (int t = 0; t < n; t++) {
                 for (int h = 0; h < heads; h++) {
@@ -345,7 +338,7 @@ class CachedAttentionTest {
                             exact += p * v;
                             size += Math.abs(p * v);
                         }
-                        float actual = outs[0][t * c.qDim() + h * headDim + e];
+                        float actual = out[t * c.qDim() + h * headDim + e];
                         assertTrue(Math.abs(actual - exact) <= 1e-4 * size + 1e-6, "token at " + positions[t]
                                 + " head " + h + " element " + e + ": " + actual + " vs " + exact + " (size " + size
                                 + ")");

@@ -12,9 +12,10 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The slice of oneDNN's C API (dnnl.h, version 3.6) the matmul backend needs, bound with FFM: one CPU engine, one
- * in-order stream, 2-D memory descriptors with explicit strides, matmul primitives, memory objects whose data
- * handle is swapped per call. Every status is checked; a failure becomes an {@link IllegalStateException} naming the
+ * The slice of oneDNN's C API (dnnl.h, version 3.6) the matmul backend and {@link PrefixGemms} need, bound with FFM:
+ * one CPU engine, in-order streams (the library's own, and one per thread that multiplies concurrently), 2-D memory
+ * descriptors with explicit strides, matmul primitives (with a user scratchpad where threads run them at once), memory
+ * objects whose data handle is swapped per call. Every status is checked; a failure becomes an {@link IllegalStateException} naming the
  * call and the status.
  */
 final class OneDnnApi {
