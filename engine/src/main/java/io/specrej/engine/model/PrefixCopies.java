@@ -43,14 +43,18 @@ final class PrefixCopies {
         }
     }
 
-    /** Whether a prompt of {@code length} tokens of this model gets a copy (loads oneDNN only when it might). */
+    /**
+     * Whether a prompt of {@code length} tokens of this model gets a copy (loads oneDNN only when it might, and
+     * makes the products for the prompt's length, so that a shape oneDNN cannot multiply is refused here).
+     */
     static boolean wanted(ModelConfig c, MatmulBackend matmul, WeightMatrix projection, int length) {
         if (length < from() || c.slidingWindow() != null || c.heads() / c.kvHeads() > PrefixGemms.ROWS
                 || !matmul.roundsToBf16(projection)) {
             return false;
         }
         try {
-            PrefixGemms.instance();
+            // Makes (and keeps) the products for this shape: a shape oneDNN has no kernel for stays on the pages.
+            PrefixGemms.instance().blockBytes(c.layers(), c.kvHeads(), c.headDim(), length);
             return true;
         } catch (IllegalStateException e) {
             return false;
