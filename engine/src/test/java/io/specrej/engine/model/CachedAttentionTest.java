@@ -263,9 +263,9 @@ class CachedAttentionTest {
      * 1/span of it). Prefix lengths cut a page and end one; tokens within, at and past page ends; one
      * and two threads, tokens grouped and alone, the same bits.
      */
-    @ParameterizedTest(name = "{0} heads / {1} kv heads, head_dim {2}, prefix {3}")
-    @CsvSource({"7, 1, 64, 37", "8, 2, 64, 32", "4, 2, 16, 70", "3, 3, 64, 5"})
-    void prefixCopyMatchesDoublePrecision(int heads, int kvHeads, int headDim, int prefix) {
+    @ParameterizedTest(name = "{0}: {1} heads / {2} kv heads, head_dim {3}, prefix {4}")
+    @CsvSource({"llama, 7, 1, 64, 37", "llama, 8, 2, 64, 32", "llama, 4, 2, 16, 70", "gpt2, 3, 3, 64, 5"})
+    void prefixCopyMatchesDoublePrecision(String family, int heads, int kvHeads, int headDim, int prefix) {
         io.specrej.engine.tensor.OneDnnAvailability.requireOneDnn();
         io.specrej.engine.tensor.onednn.PrefixGemms gemms;
         try {
@@ -274,7 +274,7 @@ class CachedAttentionTest {
             org.junit.jupiter.api.Assumptions.assumeTrue(false, e.getMessage());
             return;
         }
-        ModelConfig c = config("llama", heads, kvHeads, headDim, 0);
+        ModelConfig c = config(family, heads, kvHeads, headDim, 0);
         int layers = 2;
         int layer = 1;
         Random random = new Random(heads * 31L + prefix);
