@@ -89,7 +89,6 @@ public final class PrefixGemms {
 
     /** The two products for one row count: queries x keys, probabilities x values, and their row descriptors. */
     private static final class Products {
-        final int rows;
         final OneDnnApi.Primitive scores;
         final OneDnnApi.Primitive values;
         final MemorySegment queryDesc;
@@ -99,7 +98,6 @@ public final class PrefixGemms {
 
         /** With {@code keys} and {@code values} null, oneDNN chooses the weight layouts (then read them here). */
         Products(OneDnnApi api, int rows, int headDim, int length, MemorySegment keys, MemorySegment values) {
-            this.rows = rows;
             queryDesc = api.desc(rows, headDim, OneDnnApi.DATA_BF16, headDim, 1);
             scoreDesc = api.desc(rows, length, OneDnnApi.DATA_F32, length, 1);
             probabilityDesc = api.desc(rows, length, OneDnnApi.DATA_BF16, length, 1);
