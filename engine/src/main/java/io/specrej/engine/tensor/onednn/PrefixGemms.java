@@ -376,7 +376,10 @@ public final class PrefixGemms {
     public final class Tile {
         private final MemorySegment stream = api.newStream();
         private final MemorySegment args = Arena.ofAuto().allocate(4 * OneDnnApi.EXEC_ARG_BYTES, 8);
-        /** The buffers below; replaced (and the old ones freed) when a longer prefix needs more. */
+        /**
+         * The buffers below, replaced when a longer prefix needs more: the garbage collector frees the old ones, and
+         * a dead thread's (its tile unreachable) too.
+         */
         private Arena buffers;
         private Kernels kernels;
         /** Positions of the current block's prefix (the products' rows are {@code kernels.length} long). */
@@ -426,10 +429,7 @@ public final class PrefixGemms {
                         k.small == null ? 0 : k.small.scratchpadBytes()));
                 if (buffers == null || scores.byteSize() < 4L * ROWS * k.length || queries.byteSize() < 2L * ROWS
                         * k.headDim || scratchpad.byteSize() < scratchpadBytes) {
-                    if (buffers != null) {
-                        buffers.close(); // the memory objects over them were destroyed above
-                    }
-                    buffers = Arena.ofShared();
+                    buffers = Arena.ofAuto(); // the memory objects over the old buffers were destroyed above
                     // Room for twice the prefix, so prompts growing one by one do not reallocate every time.
                     long longest = 2L * k.length;
                     queries = buffers.allocate(2L * ROWS * k.headDim, 64);
