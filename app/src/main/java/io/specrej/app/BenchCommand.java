@@ -251,6 +251,7 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         batch.prefill(prompt);
         res.prefillSeconds = (System.nanoTime() - t0) / 1e9;
+        cache.clear();
         return res;
     }
 
@@ -290,6 +291,7 @@ final class BenchCommand implements Callable<Integer> {
         res.matmulSeconds = (Profile.nanos(Profile.MATMUL) + Profile.nanos(Profile.HEAD)) / 1e9;
         res.attentionSeconds = Profile.nanos(Profile.ATTENTION) / 1e9;
         res.samplingSeconds = Profile.nanos(Profile.SAMPLING) / 1e9;
+        cache.clear();
         return res;
     }
 

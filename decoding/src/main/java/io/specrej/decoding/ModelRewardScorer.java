@@ -246,6 +246,7 @@ public final class ModelRewardScorer implements RewardScorer {
 
     @Override
     public void end() {
+        cache.clear(); // the shared prompt's bf16 copy, if it got one, is native memory
         cache = model.newCache();
         sharedId = -1;
     }

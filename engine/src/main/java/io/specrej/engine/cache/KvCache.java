@@ -198,6 +198,18 @@ public final class KvCache {
         sequences[id] = null;
     }
 
+    /**
+     * Removes every sequence: their pages return to the free list and their attachments are closed (call it before
+     * dropping a cache whose sequences may still hold attachments: those hold native memory).
+     */
+    public void clear() {
+        for (int id = 0; id < nextId; id++) {
+            if (sequences[id] != null) {
+                remove(id);
+            }
+        }
+    }
+
     /** Shortens a sequence to {@code length} tokens, releasing pages it no longer needs. */
     public void truncate(int id, int length) {
         Sequence s = sequence(id);

@@ -217,4 +217,25 @@ class KvCacheTest {
         assertThrows(IllegalArgumentException.class, () -> cache.attach(forks[0], new Counted(P + 4)),
                 "longer than the sequence");
     }
+
+    @Test
+    void clearRemovesEverySequenceAndClosesTheirAttachments() {
+        KvCache cache = new KvCache(2, 8);
+        int prompt = cache.newSequence();
+        append(cache, prompt, P + 3, 0);
+        Counted attachment = new Counted(P);
+        cache.attach(prompt, attachment);
+        int[] forks = cache.fork(prompt, 2);
+        int other = cache.newSequence();
+        append(cache, other, 5, 0);
+        cache.clear();
+        assertEquals(1, attachment.closes);
+        assertEquals(0, cache.bytesInUse());
+        for (int id : new int[] {prompt, forks[0], forks[1], other}) {
+            assertFalse(cache.contains(id));
+        }
+        int again = cache.newSequence(); // still usable
+        append(cache, again, P, 0);
+        assertEquals(cache.pageBytes(), cache.bytesInUse());
+    }
 }

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.specrej.engine.cache.KvCache;
 import java.lang.foreign.Arena;
+import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -55,6 +56,8 @@ public final class PrefixGemms {
             ByteOrder.LITTLE_ENDIAN);
 
     private static Object loaded;
+    /** Frees the native memory of blocks that were dropped without {@link Block#close} (a backstop). */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final OneDnnApi api;
     /** Primitives per (head size, padded prefix length), shared by every block of that shape; kept for the process. */
@@ -293,9 +296,10 @@ public final class PrefixGemms {
         private final int length;
         private final int kvHeads;
         private final Arena arena = Arena.ofShared();
+        /** Closes {@link #arena} once: from {@link #close}, or after the block is collected if nobody closed it. */
+        private final Cleaner.Cleanable freeing;
         private final MemorySegment[] keys;
         private final MemorySegment[] values;
-        private boolean closed;
 
         private Block(Kernels kernels, int length, int layers, int kvHeads) {
             this.kernels = kernels;
@@ -303,6 +307,8 @@ public final class PrefixGemms {
             this.kvHeads = kvHeads;
             keys = new MemorySegment[layers * kvHeads];
             values = new MemorySegment[layers * kvHeads];
+            Arena memory = arena; // the action must not hold the block, or it would never become unreachable
+            freeing = CLEANER.register(this, memory::close);
         }
 
         /** The calling thread's tile for products against this block. */
@@ -350,13 +356,7 @@ public final class PrefixGemms {
 
         @Override
         public void close() {
-            synchronized (api) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                arena.close();
-            }
+            freeing.clean();
         }
     }
 
