@@ -387,7 +387,7 @@ final class BenchCommand implements Callable<Integer> {
         double attentionSeconds;
         double samplingSeconds;
         long kvBytes;
-        /** The forks read the prompt's bf16 copy (prompts of >= 1,024 tokens through oneDNN). */
+        /** The forks read the prompt's bf16 copy (prompts of >= 512 tokens through oneDNN). */
         boolean promptCopy;
     }
 }

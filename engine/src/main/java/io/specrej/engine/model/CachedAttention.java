@@ -108,7 +108,8 @@ final class CachedAttention {
             groupBounds.set(bounds);
         }
         Object[][] pageRefs = bf16Pages != null ? bf16Pages : pages;
-        int groups = groupTokens(n, tokensPerGroup(n, positions), sequence, positions, pageRefs, prefixes, bounds);
+        int groups = groupTokens(n, tokensPerGroup(n, positions, prefixes != null), sequence, positions, pageRefs,
+                prefixes, bounds);
         int[] groupStart = bounds;
         // A group's kv heads one after the other: a value row holds every kv head's elements side by side, so the
         // next kv head's values are partly in cache already (measured: faster than kv head major for separate pages).
@@ -153,15 +154,16 @@ final class CachedAttention {
     /**
      * How many tokens go through the pages together: one while a token's keys and values for one kv head fit in
      * cache anyway ({@link #GROUP_FROM_BYTES}; grouping only costs there, most of all while the code is still
-     * interpreted), else up to {@link #TOKENS_PER_GROUP}, fewer when their score rows would not fit
-     * {@link #SCORE_ROWS_BUDGET}, and few enough that every thread gets work.
+     * interpreted) unless some read a prompt copy (then a group's tokens fill the rows of one product), else up to
+     * {@link #TOKENS_PER_GROUP}, fewer when their score rows would not fit {@link #SCORE_ROWS_BUDGET}, and few enough
+     * that every thread gets work.
      */
-    private int tokensPerGroup(int n, int[] positions) {
+    private int tokensPerGroup(int n, int[] positions, boolean prefixCopies) {
         int longest = 1;
         for (int t = 0; t < n; t++) {
             longest = Math.max(longest, span(positions[t]));
         }
-        if ((long) longest * headDim * 2 * Float.BYTES < groupFromBytes) {
+        if ((long) longest * headDim * 2 * Float.BYTES < groupFromBytes && !prefixCopies) {
             return 1;
         }
         int perGroup = Math.clamp(SCORE_ROWS_BUDGET / ((long) group * longest), 1, TOKENS_PER_GROUP);

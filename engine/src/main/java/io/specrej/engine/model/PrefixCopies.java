@@ -18,8 +18,11 @@ import io.specrej.engine.tensor.onednn.PrefixGemms;
  * generation), and for models without a sliding window (every later token reads every prompt position).
  */
 final class PrefixCopies {
-    /** Prompt tokens from which a prompt gets a copy. */
-    static final int DEFAULT_FROM = 1024;
+    /**
+     * Prompt tokens from which a prompt gets a copy: at 512 the copy took attention at n = 64 from 33.5 to 22.0 ms per
+     * step, at 256 from 15.6 to 12.3 ms, a small share of a step (docs/perf/measure-prefix-gemm-512.log).
+     */
+    static final int DEFAULT_FROM = 512;
     /** Overrides {@link #DEFAULT_FROM} (tests: small prompts; {@code off} never makes copies). */
     static final String FROM_PROPERTY = "specrej.attention.prefixGemmFrom";
 

@@ -134,7 +134,7 @@ public final class TransformerModel implements AutoCloseable {
 
     /**
      * Gives sequence {@code id} (a prompt just prefilled, before its forks are made) a bfloat16 copy of its keys and
-     * values that later tokens' attention multiplies through oneDNN ({@link PrefixCopies}: prompts of at least 1,024
+     * values that later tokens' attention multiplies through oneDNN ({@link PrefixCopies}: prompts of at least 512
      * tokens, when this model's projections already run in bf16 through oneDNN). Its forks share the copy; the cache
      * counts its bytes and frees it with the last of them.
      *

@@ -45,7 +45,7 @@ public final class PrefixGemms {
     /**
      * Prefix lengths are padded to a multiple of this for the products (zero keys and values, zero probabilities), so
      * prompts of many lengths share a few kernels: oneDNN generates code per shape and they are kept for the
-     * process, and at most 63 extra positions are multiplied (6 % at 1,024 tokens).
+     * process, and at most 63 extra positions are multiplied (12 % at 512 tokens).
      */
     static final int LENGTH_QUANTUM = 64;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
