@@ -264,7 +264,8 @@ class CachedAttentionTest {
      * and two threads, tokens grouped and alone, the same bits.
      */
     @ParameterizedTest(name = "{0}: {1} heads / {2} kv heads, head_dim {3}, prefix {4}")
-    @CsvSource({"llama, 7, 1, 64, 37", "llama, 8, 2, 64, 32", "llama, 4, 2, 16, 70", "gpt2, 3, 3, 64, 5"})
+    @CsvSource({"llama, 7, 1, 64, 37", "llama, 8, 2, 64, 32", "llama, 4, 2, 16, 70", "gpt2, 3, 3, 64, 5",
+            "llama, 16, 1, 16, 40"})
     void prefixCopyMatchesDoublePrecision(String family, int heads, int kvHeads, int headDim, int prefix) {
         io.specrej.engine.tensor.OneDnnAvailability.requireOneDnn();
         io.specrej.engine.tensor.onednn.PrefixGemms gemms;
