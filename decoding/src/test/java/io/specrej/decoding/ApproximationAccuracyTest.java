@@ -155,14 +155,7 @@ class ApproximationAccuracyTest {
      */
     @org.junit.jupiter.api.Test
     void promptCopyDistributionsStayCloseToThoseWithoutIt() {
-        io.specrej.engine.tensor.MatmulBackend onednn;
-        try {
-            onednn = io.specrej.engine.tensor.onednn.OneDnnMatmul.instance().forEveryWeight();
-            io.specrej.engine.tensor.onednn.PrefixGemms.instance();
-        } catch (IllegalStateException e) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(false, e.getMessage());
-            return;
-        }
+        io.specrej.engine.tensor.MatmulBackend onednn = TestModels.oneDnnWithPromptCopies();
         TestModels.Pair pair = TestModels.mini();
         PromptEncoder encoder = pair.generation().promptEncoder();
         double[] klSum = new double[2];
@@ -201,14 +194,11 @@ class ApproximationAccuracyTest {
 
     /**
      * Logits of the prompt's last position and of every continuation token, after prefilling the prompt alone and
-     * attaching its copy when {@code -Dspecrej.attention.prefixGemmFrom} (set to {@code copiesFrom} meanwhile) says.
+     * attaching its copy when prompts of {@code copiesFrom} tokens get one.
      */
     private static float[] logitsAfterPrompt(TransformerModel model, int[] prompt, int[] continuation,
                                              String copiesFrom) {
-        String property = "specrej.attention.prefixGemmFrom";
-        String before = System.getProperty(property);
-        System.setProperty(property, copiesFrom);
-        try {
+        return TestModels.withPromptCopiesFrom(copiesFrom, () -> {
             KvCache cache = model.newCache();
             int id = cache.newSequence();
             int width = model.outputWidth();
@@ -224,13 +214,7 @@ class ApproximationAccuracyTest {
                     wanted, wanted.length);
             System.arraycopy(rest, 0, out, width, continuation.length * width);
             return out;
-        } finally {
-            if (before == null) {
-                System.clearProperty(property);
-            } else {
-                System.setProperty(property, before);
-            }
-        }
+        });
     }
 
     /** The model's logits at every position from {@code first} to the end, after a fresh prefill of {@code ids}. */

@@ -2,14 +2,11 @@ package io.specrej.decoding;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.specrej.engine.model.GenerationConfig;
 import io.specrej.engine.generate.StopTokens;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.tensor.MatmulBackend;
-import io.specrej.engine.tensor.onednn.OneDnnMatmul;
-import io.specrej.engine.tensor.onednn.PrefixGemms;
 import io.specrej.engine.text.HfTokenizer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,22 +17,19 @@ import org.junit.jupiter.api.Test;
  * decisions, never over them (the budget check throws if an unplanned byte appears).
  */
 class PrefixCopyBudgetTest {
-    private static final String FROM_PROPERTY = "specrej.attention.prefixGemmFrom";
 
     @Test
     void speculativeRejectionPlansThePromptsCopy() {
-        MatmulBackend onednn;
-        try {
-            onednn = OneDnnMatmul.instance().forEveryWeight();
-            PrefixGemms.instance();
-        } catch (IllegalStateException e) {
-            assumeTrue(false, e.getMessage());
-            return;
-        }
+        MatmulBackend onednn = TestModels.oneDnnWithPromptCopies();
+        TestModels.withPromptCopiesFrom("1", () -> {
+            runUnderBudgets(onednn);
+            return null;
+        });
+    }
+
+    private static void runUnderBudgets(MatmulBackend onednn) {
         Path models = TestModels.repoRoot().resolve("testdata/fixtures/models");
         Path generator = models.resolve("llama-bf16");
-        String before = System.getProperty(FROM_PROPERTY);
-        System.setProperty(FROM_PROPERTY, "1");
         TransformerModel model = TransformerModel.load(generator, onednn);
         try (Generation generation = new Generation(model, HfTokenizer.load(generator),
                 StopTokens.of(GenerationConfig.load(generator, model.config()).eosTokenIds()))) {
@@ -59,12 +53,6 @@ class PrefixCopyBudgetTest {
                         DecodingSetup.of(null, 0.5, budget, 40, TestModels.fixture().sampling(), 4).withMaxBatch(64));
                 assertTrue(r.stats().peakKvBytes() <= budget, "peak " + r.stats().peakKvBytes() + " of " + budget);
                 assertTrue(r.stats().peakKvBytes() > copy, "the copy is in the peak");
-            }
-        } finally {
-            if (before == null) {
-                System.clearProperty(FROM_PROPERTY);
-            } else {
-                System.setProperty(FROM_PROPERTY, before);
             }
         }
     }

@@ -1,9 +1,15 @@
 package io.specrej.decoding;
 
 import io.specrej.engine.model.RewardModel;
+import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.sample.SamplingParams;
+import io.specrej.engine.tensor.MatmulBackend;
+import io.specrej.engine.tensor.onednn.OneDnnMatmul;
+import io.specrej.engine.tensor.onednn.PrefixGemms;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Generator / reward-model pairs for the tests, loaded once per JVM (weights are memory-mapped; loading is the slow
@@ -91,5 +97,36 @@ final class TestModels {
         ModelRewardScorer scorer = ModelRewardScorer.load(rewardDir, generation.tokenizer(), 0);
         return new Pair(generation, scorer, scorer.rewardModel(), scorer.conversation(),
                 generation.promptEncoder().encode(promptText), sampling);
+    }
+
+    /**
+     * oneDNN for every bf16 weight however small (so the fixture models' prompts can get bf16 copies); skips the test
+     * where oneDNN does not load or the CPU has no bf16 dot products.
+     */
+    static MatmulBackend oneDnnWithPromptCopies() {
+        try {
+            MatmulBackend backend = OneDnnMatmul.instance().forEveryWeight();
+            PrefixGemms.instance();
+            return backend;
+        } catch (IllegalStateException e) {
+            Assumptions.assumeTrue(false, e.getMessage());
+            throw e;
+        }
+    }
+
+    /** Runs {@code body} with prompt copies from {@code tokens} tokens ({@code "off"}: none), then restores the setting. */
+    static <T> T withPromptCopiesFrom(String tokens, Supplier<T> body) {
+        String property = TransformerModel.PREFIX_COPY_FROM_PROPERTY;
+        String before = System.getProperty(property);
+        System.setProperty(property, tokens);
+        try {
+            return body.get();
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
     }
 }

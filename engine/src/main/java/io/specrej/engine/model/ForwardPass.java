@@ -109,12 +109,8 @@ final class ForwardPass {
         }
         anyPrefix = false;
         for (int i = 0; i < count; i++) {
+            // Never longer than the sequence: KvCache.attach checks it and truncate drops a copy it cuts into.
             sequencePrefixes[i] = cache.attachment(ids[i]) instanceof PrefixGemms.Block block ? block : null;
-            if (sequencePrefixes[i] != null && sequencePrefixes[i].length() > startLengths[i]) {
-                // The copy is made from positions the sequence already holds, and a cut below it drops it.
-                throw new IllegalStateException("sequence " + ids[i] + " of " + startLengths[i]
-                        + " positions holds a prefix copy of " + sequencePrefixes[i].length());
-            }
             anyPrefix |= sequencePrefixes[i] != null;
         }
 

@@ -47,20 +47,20 @@ final class PrefixCopies {
     }
 
     /**
-     * Whether a prompt of {@code length} tokens of this model gets a copy (loads oneDNN only when it might, and
-     * makes the products for the prompt's length, so that a shape oneDNN cannot multiply is refused here).
+     * Bytes of the copy a prompt of {@code length} tokens of this model gets, or 0 when it gets none (loads oneDNN
+     * only when it might, and makes the products for the prompt's length, so that a shape oneDNN cannot multiply is
+     * refused here).
      */
-    static boolean wanted(ModelConfig c, MatmulBackend matmul, WeightMatrix projection, int length) {
+    static long bytes(ModelConfig c, MatmulBackend matmul, WeightMatrix projection, int length) {
         if (length < from() || c.slidingWindow() != null || c.heads() / c.kvHeads() > PrefixGemms.ROWS
                 || !matmul.roundsToBf16(projection)) {
-            return false;
+            return 0;
         }
         try {
             // Makes (and keeps) the products for this shape: a shape oneDNN has no kernel for stays on the pages.
-            PrefixGemms.instance().blockBytes(c.layers(), c.kvHeads(), c.headDim(), length);
-            return true;
+            return PrefixGemms.instance().blockBytes(c.layers(), c.kvHeads(), c.headDim(), length);
         } catch (IllegalStateException e) {
-            return false;
+            return 0;
         }
     }
 

@@ -22,6 +22,11 @@ import java.util.List;
  * <p>Not thread-safe: a model owns its activation buffers; one forward at a time.
  */
 public final class TransformerModel implements AutoCloseable {
+    /**
+     * System property setting the prompt length from which {@link #attachPrefix} makes copies (a number of tokens, or
+     * {@code off}); default 512.
+     */
+    public static final String PREFIX_COPY_FROM_PROPERTY = PrefixCopies.FROM_PROPERTY;
     /** Tokens per chunk: large enough for efficient matrix multiplies, small enough for cache-friendly buffers. */
     static final int CHUNK_TOKENS = 256;
 
@@ -141,7 +146,7 @@ public final class TransformerModel implements AutoCloseable {
      * @return whether the sequence got a copy
      */
     public boolean attachPrefix(KvCache cache, int id) {
-        if (!PrefixCopies.wanted(config, matmul, weights.layers()[0].o(), cache.length(id))) {
+        if (prefixCopyBytes(cache.length(id)) == 0) {
             return false;
         }
         cache.attach(id, PrefixCopies.build(config, cache, id));
@@ -153,11 +158,7 @@ public final class TransformerModel implements AutoCloseable {
      * gets no copy), for callers that plan memory before the prompt runs.
      */
     public long prefixCopyBytes(int promptLength) {
-        if (!PrefixCopies.wanted(config, matmul, weights.layers()[0].o(), promptLength)) {
-            return 0;
-        }
-        return io.specrej.engine.tensor.onednn.PrefixGemms.instance().blockBytes(config.layers(), config.kvHeads(),
-                config.headDim(), promptLength);
+        return PrefixCopies.bytes(config, matmul, weights.layers()[0].o(), promptLength);
     }
 
     /**

@@ -298,6 +298,28 @@ final class OneDnnApi {
         check(status, "dnnl_memory_set_data_handle");
     }
 
+    /** Writes argument {@code index} of an execution's {@code dnnl_exec_arg_t} array: (argument id, memory). */
+    static void setArg(MemorySegment args, int index, int argument, MemorySegment memory) {
+        long at = index * EXEC_ARG_BYTES;
+        args.set(JAVA_INT, at, argument);
+        args.set(ADDRESS, at + 8, memory);
+    }
+
+    /**
+     * A memory object for a user scratchpad ({@link #matmulWithUserScratchpad}): primitives read only its address, so
+     * a byte row of the buffer's size describes it.
+     */
+    MemorySegment scratchpadMemory(MemorySegment buffer) {
+        MemorySegment desc = desc(1, buffer.byteSize(), DATA_U8, buffer.byteSize(), 1);
+        try {
+            MemorySegment memory = memory(desc);
+            setData(memory, buffer);
+            return memory;
+        } finally {
+            destroyDesc(desc);
+        }
+    }
+
     /** A further in-order stream (each thread that executes primitives concurrently needs its own). */
     MemorySegment newStream() {
         return create("dnnl_stream_create", out -> (int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER));

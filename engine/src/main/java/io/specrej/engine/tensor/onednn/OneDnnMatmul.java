@@ -1,8 +1,6 @@
 package io.specrej.engine.tensor.onednn;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.specrej.engine.tensor.DType;
 import io.specrej.engine.tensor.MatmulBackend;
@@ -278,9 +276,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     private void setArg(int index, int argument, MemorySegment memory) {
-        long at = index * OneDnnApi.EXEC_ARG_BYTES;
-        args.set(JAVA_INT, at, argument);
-        args.set(ADDRESS, at + 8, memory);
+        OneDnnApi.setArg(args, index, argument, memory);
     }
 
     /**

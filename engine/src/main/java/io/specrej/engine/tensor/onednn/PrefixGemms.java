@@ -1,9 +1,7 @@
 package io.specrej.engine.tensor.onednn;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.tensor.Bf16;
 import java.lang.foreign.Arena;
 import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
@@ -11,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -172,7 +171,7 @@ public final class PrefixGemms {
         /** Whether {@code small} gives the first rows of {@link #full}'s results bit for bit, on random numbers. */
         private boolean sameBits(OneDnnApi api, Products small) {
             try (Arena arena = Arena.ofConfined()) {
-                java.util.SplittableRandom random = new java.util.SplittableRandom(length * 31L + headDim);
+                SplittableRandom random = new SplittableRandom(length * 31L + headDim);
                 MemorySegment plain = arena.allocate(2L * length * headDim, 64);
                 MemorySegment keys = arena.allocate(keysBytes, 64);
                 MemorySegment values = arena.allocate(valuesBytes, 64);
@@ -205,10 +204,9 @@ public final class PrefixGemms {
         }
     }
 
-    private static void fillBf16(MemorySegment segment, java.util.SplittableRandom random) {
+    private static void fillBf16(MemorySegment segment, SplittableRandom random) {
         for (long at = 0; at + 1 < segment.byteSize(); at += 2) {
-            segment.set(ValueLayout.JAVA_SHORT_UNALIGNED, at,
-                    io.specrej.engine.tensor.Bf16.fromFloat((float) (random.nextDouble() * 2 - 1)));
+            segment.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, Bf16.fromFloat((float) (random.nextDouble() * 2 - 1)));
         }
     }
 
@@ -221,8 +219,8 @@ public final class PrefixGemms {
             api.setData(from, plain);
             api.setData(to, target);
             MemorySegment args = arena.allocate(2 * OneDnnApi.EXEC_ARG_BYTES, 8);
-            setArg(args, 0, OneDnnApi.ARG_FROM, from);
-            setArg(args, 1, OneDnnApi.ARG_TO, to);
+            OneDnnApi.setArg(args, 0, OneDnnApi.ARG_FROM, from);
+            OneDnnApi.setArg(args, 1, OneDnnApi.ARG_TO, to);
             api.execute(reorder, args, 2);
         } finally {
             api.destroyMemory(from);
@@ -234,17 +232,15 @@ public final class PrefixGemms {
     private static void runOnce(OneDnnApi api, Arena arena, OneDnnApi.Primitive primitive, MemorySegment srcDesc,
                                 MemorySegment src, MemorySegment weightsDesc, MemorySegment weights,
                                 MemorySegment dstDesc, MemorySegment dst, MemorySegment scratchpad) {
-        MemorySegment scratchpadDesc = api.desc(1, scratchpad.byteSize(), OneDnnApi.DATA_U8, scratchpad.byteSize(), 1);
         MemorySegment[] memories = {api.memory(srcDesc), api.memory(weightsDesc), api.memory(dstDesc),
-            api.memory(scratchpadDesc)};
-        api.destroyDesc(scratchpadDesc);
+            api.scratchpadMemory(scratchpad)};
         try {
             MemorySegment[] data = {src, weights, dst, scratchpad};
             int[] arguments = {OneDnnApi.ARG_SRC, OneDnnApi.ARG_WEIGHTS, OneDnnApi.ARG_DST, OneDnnApi.ARG_SCRATCHPAD};
             MemorySegment args = arena.allocate(4 * OneDnnApi.EXEC_ARG_BYTES, 8);
             for (int i = 0; i < 4; i++) {
                 api.setData(memories[i], data[i]);
-                setArg(args, i, arguments[i], memories[i]);
+                OneDnnApi.setArg(args, i, arguments[i], memories[i]);
             }
             api.setThreads(1);
             api.execute(primitive.handle(), args, 4);
@@ -442,14 +438,7 @@ public final class PrefixGemms {
                 small = k.small == null ? null : new Memories(k.small);
                 keyMemory = api.memory(k.full.scores.weightsDesc());
                 valueMemory = api.memory(k.full.values.weightsDesc());
-                // The primitives read their scratchpad's address only: a byte row of the buffer's size describes it.
-                MemorySegment scratchpadDesc = api.desc(1, scratchpad.byteSize(), OneDnnApi.DATA_U8,
-                        scratchpad.byteSize(), 1);
-                try {
-                    scratchpadMemory = memory(scratchpadDesc, scratchpad);
-                } finally {
-                    api.destroyDesc(scratchpadDesc);
-                }
+                scratchpadMemory = api.scratchpadMemory(scratchpad);
             }
         }
 
@@ -541,20 +530,14 @@ public final class PrefixGemms {
         }
 
         private void run(OneDnnApi.Primitive primitive, MemorySegment src, MemorySegment weights, MemorySegment dst) {
-            setArg(args, 0, OneDnnApi.ARG_SRC, src);
-            setArg(args, 1, OneDnnApi.ARG_WEIGHTS, weights);
-            setArg(args, 2, OneDnnApi.ARG_DST, dst);
-            setArg(args, 3, OneDnnApi.ARG_SCRATCHPAD, scratchpadMemory);
+            OneDnnApi.setArg(args, 0, OneDnnApi.ARG_SRC, src);
+            OneDnnApi.setArg(args, 1, OneDnnApi.ARG_WEIGHTS, weights);
+            OneDnnApi.setArg(args, 2, OneDnnApi.ARG_DST, dst);
+            OneDnnApi.setArg(args, 3, OneDnnApi.ARG_SCRATCHPAD, scratchpadMemory);
             // OpenMP's thread count is the calling thread's setting, and the matmul backend sets it to every core on
             // whichever thread calls it (one of these too): set it to one for each product, so that it stays here.
             api.setThreads(1);
             api.execute(primitive.handle(), stream, args, 4);
         }
-    }
-
-    private static void setArg(MemorySegment args, int index, int argument, MemorySegment memory) {
-        long at = index * OneDnnApi.EXEC_ARG_BYTES;
-        args.set(JAVA_INT, at, argument);
-        args.set(ADDRESS, at + 8, memory);
     }
 }
