@@ -5,6 +5,9 @@ import io.specrej.engine.cache.KvCache;
 /**
  * The KV bytes a run may hold, generator and reward model together, and the exact account of what it holds.
  *
+ * <p>The account is per run: the caches may hold other runs' sequences too (a server's requests share one cache per
+ * model), which this budget neither counts nor limits.
+ *
  * <p>Memory only grows inside forward passes (pages are reserved there), and each forward touches one cache. So
  * callers bracket every forward with {@link #beforeGrowth()} / {@link #afterGrowth()}: the caches' own peaks are
  * reset before, and after it the peak of the sum is the changed cache's peak plus the other's (unchanged) use —
@@ -12,12 +15,15 @@ import io.specrej.engine.cache.KvCache;
  */
 public final class MemoryBudget {
     private final long budgetBytes;
-    private final KvCache generator;
-    private final KvCache reward;
+    private final KvCache.Account generator;
+    private final KvCache.Account reward;
     private long peakBytes;
 
-    /** @param reward the reward model's cache, or null when the reward needs none */
-    public MemoryBudget(long budgetBytes, KvCache generator, KvCache reward) {
+    /**
+     * @param generator the generator KV this run holds (its account in a cache other runs may share)
+     * @param reward    the reward model KV it holds, or null when the reward needs none
+     */
+    public MemoryBudget(long budgetBytes, KvCache.Account generator, KvCache.Account reward) {
         this.budgetBytes = budgetBytes;
         this.generator = generator;
         this.reward = reward;

@@ -2,8 +2,10 @@ package io.specrej.decoding;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.model.ForwardBatch;
 import io.specrej.engine.model.RewardModel;
 import io.specrej.engine.model.TransformerModel;
+import io.specrej.engine.text.ChatMessage;
 import io.specrej.engine.text.HfTokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,15 +22,21 @@ import java.util.List;
  * {@link RewardModel#score} of the whole input. Only tokens up to the pooled one (the rightmost non-pad) are fed:
  * later ones cannot change it. When the cache already holds the whole input, the pooled token is fed again to read
  * its output.
+ *
+ * <p>The KV lives in its {@link RewardService}'s cache under this scorer's own account, so the scorers of many
+ * requests share one cache and, through {@link #prepare} and {@link RewardService#runTogether}, one forward pass.
  */
 public final class ModelRewardScorer implements RewardScorer {
+    private final RewardService service;
     private final RewardModel reward;
     private final TransformerModel model;
     private final RewardConversation conversation;
     private final Integer padId;
-    private final AutoCloseable[] owned;
-    private KvCache cache;
-    private String prompt;
+    private final KvCache cache;
+    private final KvCache.Account account;
+    /** The service this scorer loaded itself and closes with itself, or null. */
+    private final RewardService owned;
+    private List<ChatMessage> context;
     private int[] shared = new int[0];
     private int sharedId = -1;
     private int suffixTokens;
@@ -36,18 +44,20 @@ public final class ModelRewardScorer implements RewardScorer {
     private long tokensProcessed;
     private long tokensFull;
 
-    /** A scorer over models the caller owns (and closes). */
-    public ModelRewardScorer(RewardModel reward, RewardConversation conversation) {
-        this(reward, conversation, null);
+    ModelRewardScorer(RewardService service, RewardService owned) {
+        this.service = service;
+        this.owned = owned;
+        this.reward = service.rewardModel();
+        this.model = reward.model();
+        this.conversation = service.conversation();
+        this.padId = reward.padTokenId();
+        this.cache = service.cache();
+        this.account = cache.newAccount();
     }
 
-    private ModelRewardScorer(RewardModel reward, RewardConversation conversation, AutoCloseable[] owned) {
-        this.owned = owned;
-        this.reward = reward;
-        this.model = reward.model();
-        this.conversation = conversation;
-        this.padId = reward.padTokenId();
-        this.cache = model.newCache();
+    /** A scorer over models the caller owns (and closes). */
+    public ModelRewardScorer(RewardModel reward, RewardConversation conversation) {
+        this(new RewardService(reward, conversation), null);
     }
 
     /**
@@ -57,20 +67,12 @@ public final class ModelRewardScorer implements RewardScorer {
      * @param labelIndex the score head's label read as the reward (0 for the usual single-label reward model)
      */
     public static ModelRewardScorer load(Path rewardDir, HfTokenizer generatorTokenizer, int labelIndex) {
-        TransformerModel model = TransformerModel.load(rewardDir);
-        HfTokenizer tokenizer = null;
-        try {
-            RewardModel reward = new RewardModel(model, labelIndex);
-            tokenizer = HfTokenizer.load(rewardDir);
-            return new ModelRewardScorer(reward, new RewardConversation(generatorTokenizer, tokenizer),
-                    new AutoCloseable[] {tokenizer, model});
-        } catch (RuntimeException e) {
-            if (tokenizer != null) {
-                tokenizer.close();
-            }
-            model.close();
-            throw e;
-        }
+        RewardService service = RewardService.load(rewardDir, generatorTokenizer, labelIndex);
+        return new ModelRewardScorer(service, service);
+    }
+
+    public RewardService service() {
+        return service;
     }
 
     public RewardConversation conversation() {
@@ -82,19 +84,22 @@ public final class ModelRewardScorer implements RewardScorer {
     }
 
     @Override
-    public void begin(String promptText) {
+    public void begin(List<ChatMessage> conversationBefore) {
         end();
-        cache = model.newCache();
-        prompt = promptText;
-        shared = conversation.sharedPrefix(promptText);
+        context = List.copyOf(conversationBefore);
+        shared = conversation.sharedPrefix(context);
         // End-of-turn tokens the template adds after any response: part of every trajectory's estimate.
-        suffixTokens = Math.max(1, conversation.encodeText(promptText, "").length - shared.length);
+        suffixTokens = Math.max(1, conversation.encodeText(context, "").length - shared.length);
         tokensPerGenerated = 1.0; // learnt per prompt, so one prompt's run never depends on the one before
         tokensProcessed = 0;
         tokensFull = 0;
     }
 
     @Override
+    public KvCache.Account account() {
+        return account;
+    }
+
     public KvCache cache() {
         return cache;
     }
@@ -107,7 +112,7 @@ public final class ModelRewardScorer implements RewardScorer {
     /** Runs the shared prompt once; a long one gets its bf16 copy for every trajectory's attention (see the model). */
     @Override
     public void prefillShared() {
-        sharedId = cache.newSequence();
+        sharedId = cache.newSequence(account);
         if (shared.length > 0) {
             model.forwardLast(cache, new int[] {sharedId}, new int[] {0, shared.length}, 1, shared);
             tokensProcessed += shared.length;
@@ -135,17 +140,17 @@ public final class ModelRewardScorer implements RewardScorer {
     }
 
     @Override
-    public double[] score(List<Trajectory> trajectories, MemoryBudget budget) {
+    public ScoreJob prepare(List<Trajectory> trajectories, MemoryBudget budget) {
         int n = trajectories.size();
         double[] scores = new double[n];
         if (n == 0) {
-            return scores;
+            return ScoreJob.done(trajectories, scores);
         }
         int[][] inputs = new int[n][];
         int[] lengths = new int[n];
         for (int i = 0; i < n; i++) {
             Trajectory t = trajectories.get(i);
-            inputs[i] = conversation.encode(prompt, t.tokens());
+            inputs[i] = conversation.encode(context, t.tokens());
             lengths[i] = RewardModel.pooledIndex(inputs[i], inputs[i].length, padId) + 1;
             tokensFull += lengths[i];
             learnRatio(t.length(), lengths[i]);
@@ -155,11 +160,11 @@ public final class ModelRewardScorer implements RewardScorer {
             all.add(i, trajectories.get(i), inputs[i], lengths[i]);
         }
         if (budget.fits(all.bytes())) {
-            run(all, trajectories, inputs, lengths, scores, budget, false);
-            return scores;
+            return new Pending(all, trajectories, inputs, lengths, scores, budget, false);
         }
         // The batch does not fit next to what is held: drop every kept KV of these trajectories and score them
-        // from the shared prompt in parts that fit, releasing each part's KV at once. Slower, never over budget.
+        // from the shared prompt in parts that fit (passes of their own), releasing each part's KV at once.
+        // Slower, never over budget.
         for (Trajectory t : trajectories) {
             release(t);
         }
@@ -181,10 +186,11 @@ public final class ModelRewardScorer implements RewardScorer {
                 }
                 end++;
             }
-            run(part, trajectories, inputs, lengths, scores, budget, true);
+            Pending p = new Pending(part, trajectories, inputs, lengths, scores, budget, true);
+            RewardService.runTogether(List.of(p));
             next = end;
         }
-        return scores;
+        return ScoreJob.done(trajectories, scores);
     }
 
     /** Only grows the estimate of reward tokens per generated token, so budgeting stays on the safe side. */
@@ -195,29 +201,74 @@ public final class ModelRewardScorer implements RewardScorer {
         }
     }
 
-    private void run(Batch b, List<Trajectory> trajectories, int[][] inputs, int[] lengths, double[] scores,
-                     MemoryBudget budget, boolean releaseAfter) {
-        int[] tokens = new int[b.offsets[b.count]];
-        int[] outputs = new int[b.count];
-        for (int k = 0; k < b.count; k++) {
-            int i = b.members[k];
-            int start = lengths[i] - (b.offsets[k + 1] - b.offsets[k]);
-            System.arraycopy(inputs[i], start, tokens, b.offsets[k], b.offsets[k + 1] - b.offsets[k]);
-            outputs[k] = b.offsets[k + 1] - 1;
+    /** Rows of one batch waiting for a forward pass of this scorer's reward model. */
+    final class Pending implements ScoreJob {
+        private final Batch batch;
+        private final List<Trajectory> trajectories;
+        private final int[][] inputs;
+        private final int[] lengths;
+        private final double[] scores;
+        private final MemoryBudget budget;
+        private final boolean releaseAfter;
+        private final int[] rows;
+        private boolean complete;
+
+        Pending(Batch batch, List<Trajectory> trajectories, int[][] inputs, int[] lengths, double[] scores,
+                MemoryBudget budget, boolean releaseAfter) {
+            this.batch = batch;
+            this.trajectories = trajectories;
+            this.inputs = inputs;
+            this.lengths = lengths;
+            this.scores = scores;
+            this.budget = budget;
+            this.releaseAfter = releaseAfter;
+            this.rows = new int[batch.count];
         }
-        budget.beforeGrowth();
-        float[] out = model.forward(cache, b.ids, b.offsets, b.count, tokens, outputs, b.count);
-        budget.afterGrowth();
-        tokensProcessed += tokens.length;
-        int width = model.outputWidth();
-        for (int k = 0; k < b.count; k++) {
-            int i = b.members[k];
-            Trajectory t = trajectories.get(i);
-            scores[i] = out[k * width + reward.labelIndex()];
-            t.setRewardCache(b.ids[k], inputs[i], lengths[i]);
-            if (releaseAfter) {
-                release(t);
+
+        RewardService service() {
+            return service;
+        }
+
+        MemoryBudget budget() {
+            return budget;
+        }
+
+        void addRows(ForwardBatch.Builder builder) {
+            for (int k = 0; k < batch.count; k++) {
+                int i = batch.members[k];
+                int fed = batch.fed[k];
+                rows[k] = builder.add(batch.ids[k], inputs[i], lengths[i] - fed, fed, true);
+                tokensProcessed += fed;
             }
+        }
+
+        void finish(float[] out) {
+            int width = model.outputWidth();
+            for (int k = 0; k < batch.count; k++) {
+                int i = batch.members[k];
+                Trajectory t = trajectories.get(i);
+                scores[i] = out[rows[k] * width + reward.labelIndex()];
+                t.setRewardCache(batch.ids[k], inputs[i], lengths[i]);
+                if (releaseAfter) {
+                    release(t);
+                }
+            }
+            complete = true;
+        }
+
+        @Override
+        public boolean complete() {
+            return complete;
+        }
+
+        @Override
+        public double[] scores() {
+            return scores;
+        }
+
+        @Override
+        public List<Trajectory> trajectories() {
+            return trajectories;
         }
     }
 
@@ -246,8 +297,7 @@ public final class ModelRewardScorer implements RewardScorer {
 
     @Override
     public void end() {
-        cache.clear(); // the shared prompt's bf16 copy, if it got one, is native memory
-        cache = model.newCache();
+        cache.removeAll(account); // frees the shared prompt's bf16 copy too (native memory)
         sharedId = -1;
     }
 
@@ -258,13 +308,13 @@ public final class ModelRewardScorer implements RewardScorer {
     private final class Batch {
         final int[] members;
         final int[] ids;
-        final int[] offsets;
+        final int[] fed;
         int count;
 
         Batch(int capacity) {
             members = new int[capacity];
             ids = new int[capacity];
-            offsets = new int[capacity + 1];
+            fed = new int[capacity];
         }
 
         void add(int index, Trajectory t, int[] input, int length) {
@@ -277,7 +327,7 @@ public final class ModelRewardScorer implements RewardScorer {
             t.setRewardCache(t.rewardCacheId(), t.rewardTokens(), keep);
             members[count] = index;
             ids[count] = t.rewardCacheId();
-            offsets[count + 1] = offsets[count] + length - keep;
+            fed[count] = length - keep;
             count++;
         }
 
@@ -287,10 +337,6 @@ public final class ModelRewardScorer implements RewardScorer {
         }
 
         long bytes() {
-            int[] fed = new int[count];
-            for (int k = 0; k < count; k++) {
-                fed[k] = offsets[k + 1] - offsets[k];
-            }
             return cache.bytesToAppend(ids, fed, count);
         }
     }
@@ -299,13 +345,7 @@ public final class ModelRewardScorer implements RewardScorer {
     public void close() {
         end();
         if (owned != null) {
-            for (AutoCloseable c : owned) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException("closing " + c, e);
-                }
-            }
+            owned.close();
         }
     }
 

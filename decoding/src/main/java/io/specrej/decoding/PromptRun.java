@@ -9,8 +9,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The per-prompt machinery both strategies share: the generator's cache and batch, the memory account, prompt
- * prefill, timed decode steps and scoring, and the result. Each strategy keeps only its own control flow.
+ * One request's state that every policy shares: its sequences in the generator's cache (under an account of its
+ * own), its reward scorer, its memory budget (the request's quota), the trajectories, the decisions, the timings and
+ * the result. Never runs a model: a {@link StepLoop} runs the passes a policy asks for.
  */
 final class PromptRun {
     /** Highest score first; the lowest id wins a tie, so the ranking never depends on list order. */
@@ -19,35 +20,54 @@ final class PromptRun {
 
     final Generation generation;
     final RewardScorer scorer;
-    final DecodingSetup setup;
+    DecodingSetup setup;
     final Prompt prompt;
     final KvCache cache;
+    final KvCache.Account account;
     final DecodeBatch batch;
-    final MemoryBudget memory;
+    MemoryBudget memory;
     final List<Trajectory> trajectories = new ArrayList<>();
     final List<Result.Decision> decisions = new ArrayList<>();
     private final long started = System.nanoTime();
-    private long prefillNanos;
-    private long generationNanos;
-    private long rewardNanos;
+    long prefillNanos;
+    long generationNanos;
+    long rewardNanos;
     long rejectionNanos;
     int stoppedByBudget;
+    private boolean closed;
 
-    PromptRun(Generation generation, RewardScorer scorer, Prompt prompt, DecodingSetup setup) {
+    /**
+     * @param scorer the request's scorer (begun here on the prompt), or null for plain sampling
+     * @param cache  the generator's cache, which other requests may share
+     */
+    PromptRun(Generation generation, RewardScorer scorer, Prompt prompt, DecodingSetup setup, KvCache cache,
+              RequestOptions options) {
         this.generation = generation;
         this.scorer = scorer;
         this.setup = setup;
         this.prompt = prompt;
-        this.cache = generation.model().newCache();
-        scorer.begin(prompt.text());
-        this.memory = new MemoryBudget(setup.memoryBudgetBytes(), cache, scorer.cache());
-        this.batch = new DecodeBatch(generation.model(), cache, setup.sampling(), generation.stop(), setup.seed(),
-                setup.maxNewTokens());
-        batch.trackLogProbs(scorer.needsLogProbs());
+        this.cache = cache;
+        this.account = cache.newAccount();
+        if (scorer != null) {
+            scorer.begin(prompt.conversation());
+        }
+        this.memory = new MemoryBudget(setup.memoryBudgetBytes(), account, scorer == null ? null : scorer.account());
+        this.batch = new DecodeBatch(generation.model(), cache, account, setup.sampling(), generation.stop(),
+                setup.seed(), setup.maxNewTokens());
+        batch.trackLogProbs(scorer != null && scorer.needsLogProbs());
+        if (options.stop() != null) {
+            batch.stopWhen(options.stop());
+        }
+    }
+
+    /** Sets the budget (the request's quota) before anything runs. */
+    void grant(long bytes) {
+        setup = setup.withMemoryBudget(bytes);
+        memory = new MemoryBudget(bytes, account, scorer == null ? null : scorer.account());
     }
 
     int promptLength() {
-        return prompt.ids().length;
+        return prompt.length();
     }
 
     /** Generator KV one forked sequence needs beyond the prompt's shared full pages to hold {@code tokens} more. */
@@ -58,7 +78,7 @@ final class PromptRun {
 
     /** KV both models need per sequence whose response reaches {@code tokens} tokens, beyond the shared prompt. */
     long bytesPerSequence(int tokens) {
-        return generatorBytesPerSequence(tokens) + scorer.bytesPerTrajectory(tokens);
+        return generatorBytesPerSequence(tokens) + (scorer == null ? 0 : scorer.bytesPerTrajectory(tokens));
     }
 
     /**
@@ -67,7 +87,12 @@ final class PromptRun {
      */
     long sharedBytes() {
         return MemoryBudget.bytesFor(cache, promptLength()) + generation.model().prefixCopyBytes(promptLength())
-                + scorer.sharedBytes();
+                + (scorer == null ? 0 : scorer.sharedBytes());
+    }
+
+    /** The least budget that runs {@code sequences} sequences of {@code tokens} tokens each next to the prompt. */
+    long bytesFor(int sequences, int tokens) {
+        return sharedBytes() + sequences * bytesPerSequence(tokens);
     }
 
     /**
@@ -88,12 +113,12 @@ final class PromptRun {
         return (int) Math.min(fit, cap);
     }
 
-    /** Prefills the generator's prompt and the scorer's shared prompt, once each. */
-    void prefill() {
+    /** Prefills the scorer's shared prompt (the generator's prompt runs through the step loop, in chunks). */
+    void prefillScorer() {
+        if (scorer == null) {
+            return;
+        }
         long t0 = System.nanoTime();
-        memory.beforeGrowth();
-        batch.prefill(prompt.ids());
-        memory.afterGrowth();
         memory.beforeGrowth();
         scorer.prefillShared();
         memory.afterGrowth();
@@ -109,23 +134,8 @@ final class PromptRun {
         return created;
     }
 
-    /** One decode step for the running sequences; finished ones leave {@code running}. */
-    void step(List<SequenceState> running) {
-        long t0 = System.nanoTime();
-        memory.beforeGrowth();
-        batch.step(running);
-        memory.afterGrowth();
-        running.removeIf(SequenceState::finished);
-        generationNanos += System.nanoTime() - t0;
-    }
-
-    /** Scores in one batch and records the rewards; a finished response's reward-model KV is freed at once. */
-    void score(List<Trajectory> list) {
-        if (list.isEmpty()) {
-            return;
-        }
-        long t0 = System.nanoTime();
-        double[] scores = scorer.score(list, memory);
+    /** Records the rewards of a scoring; a finished response's reward-model KV is freed at once. */
+    void recordScores(List<Trajectory> list, double[] scores) {
         for (int i = 0; i < scores.length; i++) {
             Trajectory t = list.get(i);
             t.recordScore(scores[i]);
@@ -133,7 +143,6 @@ final class PromptRun {
                 scorer.release(t);
             }
         }
-        rewardNanos += System.nanoTime() - t0;
     }
 
     /** Finished trajectories not rejected and not scored yet. */
@@ -147,15 +156,18 @@ final class PromptRun {
         return out;
     }
 
+    /** The result; with no scorer there is no best (plain sampling). */
     Result result(String strategy, int initialBatch) {
         Trajectory best = null;
-        for (Trajectory t : trajectories) {
-            if (t.rejectedAt() == null && t.finalScored() && (best == null || BEST_FIRST.compare(t, best) < 0)) {
-                best = t;
+        if (scorer != null) {
+            for (Trajectory t : trajectories) {
+                if (t.rejectedAt() == null && t.finalScored() && (best == null || BEST_FIRST.compare(t, best) < 0)) {
+                    best = t;
+                }
             }
-        }
-        if (best == null) {
-            throw new IllegalStateException("no trajectory finished and was scored");
+            if (best == null) {
+                throw new IllegalStateException("no trajectory finished and was scored");
+            }
         }
         List<Result.Candidate> candidates = new ArrayList<>(trajectories.size());
         long generated = 0;
@@ -168,21 +180,29 @@ final class PromptRun {
                     t.finishReason() == null ? null : t.finishReason().apiName(), t.stoppedByBudget(), t.score(),
                     t.rejectedAt(), List.copyOf(t.partialScores())));
         }
-        Result.Best winner = new Result.Best(best.id(), best.tokens(), generation.text(best.tokens()), best.score());
+        Result.Best winner = best == null ? null
+                : new Result.Best(best.id(), best.tokens(), generation.text(best.tokens()), best.score());
         double s = 1e-9;
         Result.Stats stats = new Result.Stats((System.nanoTime() - started) * s, prefillNanos * s,
-                generationNanos * s, rewardNanos * s, rejectionNanos * s, generated, scorer.tokensProcessed(),
-                scorer.tokensFullRescoring(), memory.peakBytes(), setup.memoryBudgetBytes(), initialBatch,
-                stoppedByBudget, List.copyOf(decisions));
+                generationNanos * s, rewardNanos * s, rejectionNanos * s, generated,
+                scorer == null ? 0 : scorer.tokensProcessed(), scorer == null ? 0 : scorer.tokensFullRescoring(),
+                memory.peakBytes(), setup.memoryBudgetBytes(), initialBatch, stoppedByBudget, List.copyOf(decisions));
         return new Result(strategy, List.copyOf(candidates), winner, stats);
     }
 
-    /** Frees everything this prompt holds in both caches. */
+    /** Frees everything this request holds in both caches (idempotent). */
     void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         for (Trajectory t : trajectories) {
             batch.release(t.state());
         }
         batch.releasePrompt();
-        scorer.end();
+        cache.removeAll(account); // nothing should be left; a safety net, so no request can leak KV
+        if (scorer != null) {
+            scorer.end();
+        }
     }
 }

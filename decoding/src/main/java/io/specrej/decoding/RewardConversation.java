@@ -36,11 +36,29 @@ public final class RewardConversation {
 
     /** Reward-model input ids for a response given as text. */
     public int[] encodeText(String prompt, String response) {
+        return encodeText(List.of(ChatMessage.user(prompt)), response);
+    }
+
+    /** Reward-model input ids for a response (as generator tokens) that follows a conversation. */
+    public int[] encode(List<ChatMessage> context, int[] responseTokens) {
+        return encodeText(context, responseText(responseTokens));
+    }
+
+    /**
+     * Reward-model input ids for a response that follows a conversation; without a chat template the turns' texts
+     * and the response are joined by blank lines.
+     */
+    public int[] encodeText(List<ChatMessage> context, String response) {
         if (template == null) {
-            return rewardTokenizer.encode(prompt + "\n\n" + response, true);
+            StringBuilder text = new StringBuilder();
+            for (ChatMessage m : context) {
+                text.append(m.content()).append("\n\n");
+            }
+            return rewardTokenizer.encode(text.append(response).toString(), true);
         }
-        String rendered = template.render(List.of(ChatMessage.user(prompt), ChatMessage.assistant(response)), false);
-        return rewardTokenizer.encode(rendered, false);
+        List<ChatMessage> messages = new java.util.ArrayList<>(context);
+        messages.add(ChatMessage.assistant(response));
+        return rewardTokenizer.encode(template.render(messages, false), false);
     }
 
     /**
@@ -48,8 +66,13 @@ public final class RewardConversation {
      * the common prefix of two probe conversations. Only an optimisation: scoring stays exact whatever it returns.
      */
     public int[] sharedPrefix(String prompt) {
-        int[] a = encodeText(prompt, "A");
-        int[] b = encodeText(prompt, "z");
+        return sharedPrefix(List.of(ChatMessage.user(prompt)));
+    }
+
+    /** {@link #sharedPrefix(String)} for a conversation. */
+    public int[] sharedPrefix(List<ChatMessage> context) {
+        int[] a = encodeText(context, "A");
+        int[] b = encodeText(context, "z");
         return java.util.Arrays.copyOf(a, commonPrefix(a, a.length, b, b.length));
     }
 

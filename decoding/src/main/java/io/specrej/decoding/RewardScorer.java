@@ -1,6 +1,7 @@
 package io.specrej.decoding;
 
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.text.ChatMessage;
 import java.util.List;
 
 /**
@@ -8,15 +9,22 @@ import java.util.List;
  * (the reward model's KV) so that scoring a response again after it grew costs only the new tokens.
  *
  * <p>Lifecycle per prompt: {@link #begin}, {@link #prefillShared} once the strategy has checked the budget, any
- * number of {@link #score} and {@link #release} calls, then {@link #end}. Not thread-safe.
+ * number of {@link #prepare}/{@link #score} and {@link #release} calls, then {@link #end}. Not thread-safe: a
+ * scheduler gives each request a scorer of its own, and scorers of one reward model share that model's cache and
+ * forward passes ({@link RewardService}).
  */
 public interface RewardScorer extends AutoCloseable {
 
-    /** Starts a prompt (forgetting the previous one): prepares, but does not yet compute, shared state. */
-    void begin(String promptText);
+    /** Starts a prompt given as one user turn (forgetting the previous prompt). */
+    default void begin(String promptText) {
+        begin(List.of(ChatMessage.user(promptText)));
+    }
 
-    /** The cache holding this scorer's KV (it counts against the memory budget), or null when it keeps none. */
-    KvCache cache();
+    /** Starts a prompt given as the conversation the response follows: prepares, but does not compute, shared state. */
+    void begin(List<ChatMessage> context);
+
+    /** The account of this scorer's KV (it counts against the memory budget), or null when it keeps none. */
+    KvCache.Account account();
 
     /** Bytes that {@link #prefillShared} will add: state every trajectory of this prompt shares, counted once. */
     long sharedBytes();
@@ -34,14 +42,23 @@ public interface RewardScorer extends AutoCloseable {
     long bytesToCatchUp(Trajectory t, int generatedTokens);
 
     /**
-     * Scores the trajectories' responses as they are now, all in one batch where the budget allows, and returns the
-     * rewards in list order. KV kept for a trajectory stays within {@code budget}; when the whole batch does not fit
-     * the scorer may score in parts and drop the kept KV of some trajectories (they are then rescored from the
-     * shared state next time).
+     * Prepares scoring the trajectories' responses as they are now: either done at once (a scorer that needs no
+     * model, or a batch that had to be scored in parts to fit the budget), or rows for one reward-model forward pass,
+     * which a {@link RewardService} may share with other requests' jobs. KV kept for a trajectory stays within
+     * {@code budget}.
      *
      * @throws io.specrej.engine.BadInputException when not even one response can be scored within the budget
      */
-    double[] score(List<Trajectory> trajectories, MemoryBudget budget);
+    ScoreJob prepare(List<Trajectory> trajectories, MemoryBudget budget);
+
+    /** Scores in one batch where the budget allows (a pass of its own) and returns the rewards in list order. */
+    default double[] score(List<Trajectory> trajectories, MemoryBudget budget) {
+        ScoreJob job = prepare(trajectories, budget);
+        if (!job.complete()) {
+            RewardService.runTogether(List.of(job));
+        }
+        return job.scores();
+    }
 
     /** Frees what the scorer keeps for {@code t} (its KV); harmless when it keeps nothing. */
     void release(Trajectory t);

@@ -1,6 +1,7 @@
 package io.specrej.decoding;
 
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.text.ChatMessage;
 import java.util.List;
 
 /**
@@ -11,11 +12,11 @@ import java.util.List;
 public final class SelfRewardScorer implements RewardScorer {
 
     @Override
-    public void begin(String promptText) {
+    public void begin(List<ChatMessage> context) {
     }
 
     @Override
-    public KvCache cache() {
+    public KvCache.Account account() {
         return null;
     }
 
@@ -39,12 +40,12 @@ public final class SelfRewardScorer implements RewardScorer {
     }
 
     @Override
-    public double[] score(List<Trajectory> trajectories, MemoryBudget budget) {
+    public ScoreJob prepare(List<Trajectory> trajectories, MemoryBudget budget) {
         double[] scores = new double[trajectories.size()];
         for (int i = 0; i < scores.length; i++) {
             scores[i] = trajectories.get(i).state().meanLogProb();
         }
-        return scores;
+        return ScoreJob.done(trajectories, scores);
     }
 
     @Override

@@ -1,8 +1,5 @@
 package io.specrej.decoding;
 
-import io.specrej.engine.generate.SequenceState;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Speculative rejection (Sun et al., NeurIPS 2024): start as many responses as the memory budget holds, and whenever
@@ -26,6 +23,8 @@ public final class SpeculativeRejection implements Strategy {
 
     private final Generation generation;
     private final RewardScorer scorer;
+    /** Drives one prompt at a time through the same step-driven core as the server ({@link StepLoop}). */
+    private StepLoop loop;
 
     public SpeculativeRejection(Generation generation, RewardScorer scorer) {
         this.generation = generation;
@@ -39,122 +38,14 @@ public final class SpeculativeRejection implements Strategy {
 
     @Override
     public Result run(Prompt prompt, DecodingSetup setup) {
-        PromptRun run = new PromptRun(generation, scorer, prompt, setup);
+        if (loop == null) {
+            loop = new StepLoop(generation, generation.model().newCache(), Integer.MAX_VALUE, Integer.MAX_VALUE);
+        }
         try {
-            int fit = run.sequencesThatFit(MIN_TOKENS_PER_SEQUENCE, setup.maxBatch(),
-                    MIN_TOKENS_PER_SEQUENCE + " tokens");
-            int initial = setup.n() != null ? setup.n() : fit;
-            run.prefill();
-            List<Trajectory> all = run.fork(0, initial);
-            run.batch.releasePrompt(); // no more forks: the prompt's pages live on in the sequences that share them
-            List<SequenceState> running = new ArrayList<>(initial);
-            for (Trajectory t : all) {
-                if (!t.finished()) {
-                    running.add(t.state());
-                }
-            }
-            new Loop(run, all, running).generate();
-            run.score(run.finishedUnscored());
-            return run.result(NAME, initial);
+            return loop.runAlone(loop.plan(NAME, prompt, setup, scorer, RequestOptions.NONE),
+                    setup.memoryBudgetBytes());
         } finally {
-            run.close();
-        }
-    }
-
-    /** The generate–decide loop over one prompt's trajectories (indexed by id). */
-    private final class Loop {
-        private final PromptRun run;
-        private final List<Trajectory> all;
-        private final List<SequenceState> running;
-        private final Integer every;
-
-        Loop(PromptRun run, List<Trajectory> all, List<SequenceState> running) {
-            this.run = run;
-            this.all = all;
-            this.running = running;
-            this.every = run.setup.decideEvery();
-        }
-
-        void generate() {
-            int lastDecision = -1;
-            while (!running.isEmpty()) {
-                int tokens = running.get(0).length(); // all running ones started together: same length
-                boolean scheduled = every != null && tokens % every == 0 && tokens != lastDecision;
-                boolean full = !nextStepFits();
-                if (scheduled || full) {
-                    lastDecision = tokens;
-                    boolean rejected = decide(tokens, full);
-                    while (!running.isEmpty() && !nextStepFits()) {
-                        if (rejected) {
-                            rejected = decide(tokens, true);
-                        } else {
-                            stopRunningForBudget();
-                        }
-                    }
-                    if (running.isEmpty()) {
-                        break;
-                    }
-                }
-                run.step(running);
-            }
-        }
-
-        /** The next step, and the scoring that the decision after it would need, fit the budget. */
-        private boolean nextStepFits() {
-            long need = run.batch.bytesForNextStep(running);
-            for (Trajectory t : all) {
-                if (t.active()) {
-                    need += scorer.bytesToCatchUp(t, t.length() + 1);
-                } else if (t.finished() && t.rejectedAt() == null && !t.finalScored()) {
-                    need += scorer.bytesToCatchUp(t, t.length());
-                }
-            }
-            return run.memory.fits(need);
-        }
-
-        /** Scores, ranks and rejects; returns whether anything was rejected. */
-        private boolean decide(int tokens, boolean memoryTriggered) {
-            List<Trajectory> ranked = new ArrayList<>();
-            List<Trajectory> toScore = new ArrayList<>();
-            for (Trajectory t : all) {
-                if (t.rejectedAt() == null) {
-                    ranked.add(t);
-                    if (!t.finalScored()) {
-                        toScore.add(t);
-                    }
-                }
-            }
-            long processed = scorer.tokensProcessed();
-            long full = scorer.tokensFullRescoring();
-            run.score(toScore);
-            long t0 = System.nanoTime();
-            ranked.sort(PromptRun.BEST_FIRST);
-            int keep = (int) Math.max(1, Math.round((1 - run.setup.alpha()) * ranked.size()));
-            int index = run.decisions.size();
-            for (int i = keep; i < ranked.size(); i++) {
-                Trajectory t = ranked.get(i);
-                t.reject(index);
-                run.batch.release(t.state());
-                scorer.release(t);
-            }
-            if (keep < ranked.size()) {
-                running.removeIf(s -> all.get(s.index()).rejectedAt() != null);
-            }
-            run.decisions.add(new Result.Decision(tokens, ranked.size(), keep, memoryTriggered,
-                    scorer.tokensProcessed() - processed, scorer.tokensFullRescoring() - full));
-            run.rejectionNanos += System.nanoTime() - t0;
-            return keep < ranked.size();
-        }
-
-        private void stopRunningForBudget() {
-            for (SequenceState s : running) {
-                Trajectory t = all.get(s.index());
-                t.stopForBudget();
-                run.batch.release(s);
-                scorer.release(t);
-                run.stoppedByBudget++;
-            }
-            running.clear();
+            loop.cache().trimFreePages(); // one prompt's pages are not kept for the next: memory follows the prompt
         }
     }
 }

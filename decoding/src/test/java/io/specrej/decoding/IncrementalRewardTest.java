@@ -101,7 +101,7 @@ class IncrementalRewardTest {
             running.add(s);
         }
         scorer.begin(p.prompt().text());
-        MemoryBudget budget = new MemoryBudget(Long.MAX_VALUE / 4, cache, scorer.cache());
+        MemoryBudget budget = new MemoryBudget(Long.MAX_VALUE / 4, cache.defaultAccount(), scorer.account());
         scorer.prefillShared();
         for (int round = 0; round < 5; round++) {
             double[] first = scorer.score(ts, budget);
@@ -143,8 +143,8 @@ class IncrementalRewardTest {
         scorer.prefillShared();
         long page = scorer.cache().pageBytes();
         // Room for the shared prompt and about two responses' reward KV at a time, not six.
-        long budgetBytes = cache.bytesInUse() + scorer.cache().bytesInUse() + 2 * scorer.bytesPerTrajectory(20) + page;
-        MemoryBudget budget = new MemoryBudget(budgetBytes, cache, scorer.cache());
+        long budgetBytes = cache.bytesInUse() + scorer.account().bytesInUse() + 2 * scorer.bytesPerTrajectory(20) + page;
+        MemoryBudget budget = new MemoryBudget(budgetBytes, cache.defaultAccount(), scorer.account());
         double[] scores = scorer.score(ts, budget);
         assertTrue(budget.peakBytes() <= budgetBytes);
         for (int i = 0; i < ts.size(); i++) {

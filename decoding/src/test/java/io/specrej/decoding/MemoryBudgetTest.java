@@ -46,7 +46,7 @@ class MemoryBudgetTest {
     void memoryBudgetAccountsBothCachesAtTheirPeak() {
         KvCache gen = new KvCache(2, 8);
         KvCache rm = new KvCache(1, 8);
-        MemoryBudget m = new MemoryBudget(100 * gen.pageBytes(), gen, rm);
+        MemoryBudget m = new MemoryBudget(100 * gen.pageBytes(), gen.defaultAccount(), rm.defaultAccount());
         int a = gen.newSequence();
         m.beforeGrowth();
         gen.reserve(a, 40); // three pages
@@ -67,7 +67,8 @@ class MemoryBudgetTest {
     /** Exactly enough for the shared prompts and one sequence of {@code tokens} tokens, by the strategies' own sums. */
     private static long oneSequenceBudget(TestModels.Pair p, int tokens) {
         PromptRun run = new PromptRun(p.generation(), p.scorer(), p.prompt(),
-                DecodingSetup.of(1, 0, Long.MAX_VALUE / 4, 48, p.sampling(), 0));
+                DecodingSetup.of(1, 0, Long.MAX_VALUE / 4, 48, p.sampling(), 0),
+                p.generation().model().newCache(), RequestOptions.NONE);
         try {
             return run.sharedBytes() + run.bytesPerSequence(tokens);
         } finally {

@@ -39,7 +39,8 @@ class PrefixCopyBudgetTest {
             long copy = model.prefixCopyBytes(promptLength);
             assertTrue(copy >= 2L * 2 * model.config().kvDim() * promptLength, "a copy of " + copy + " bytes");
             PromptRun probe = new PromptRun(generation, scorer, prompt,
-                    DecodingSetup.of(1, 0, Long.MAX_VALUE / 4, 40, TestModels.fixture().sampling(), 0));
+                    DecodingSetup.of(1, 0, Long.MAX_VALUE / 4, 40, TestModels.fixture().sampling(), 0),
+                    model.newCache(), RequestOptions.NONE);
             try {
                 assertEquals(MemoryBudget.bytesFor(probe.cache, promptLength) + copy + scorer.sharedBytes(),
                         probe.sharedBytes());

@@ -20,6 +20,11 @@ import java.util.Arrays;
  * {@link #pageBytes()}, plus the bytes of their {@link Attachment}s; {@link #bytesToAppend} tells a caller what a
  * step would add before it is taken.
  *
+ * <p>Every sequence belongs to an {@link Account} (forks inherit their source's), and each account counts the bytes of
+ * the pages and attachments its sequences hold, so many requests can share one long-lived cache (and one forward
+ * pass) while each stays within its own quota. Pages are only ever shared between sequences of one account. Ids of
+ * removed sequences are reused, so a cache that lives as long as a server does not grow its id table.
+ *
  * <p>Not thread-safe: one decoding loop owns a cache. The forward pass reads and writes page contents from several
  * threads, but only between {@link #reserve} and {@link #commit}, with no structural change in between.
  */
@@ -34,6 +39,10 @@ public final class KvCache {
     private final ArrayDeque<Page> freePages = new ArrayDeque<>();
     private Sequence[] sequences = new Sequence[16];
     private int nextId;
+    /** Ids of removed sequences, reused (lowest first) before new ones. */
+    private final java.util.PriorityQueue<Integer> freeIds = new java.util.PriorityQueue<>();
+    /** The account of sequences made without one. */
+    private final Account defaultAccount = new Account();
     private long pagesInUse;
     /** Bytes of the attachments live sequences hold (each counted once). */
     private long attachedBytes;
@@ -83,6 +92,51 @@ public final class KvCache {
         return 2L * layers * kvDim * precision.bytes();
     }
 
+    /**
+     * The bytes one owner's sequences hold: their pages (shared ones counted once) and attachments, with the peak
+     * since the last {@link #resetPeak()}. Made by {@link #newAccount()}.
+     */
+    public final class Account {
+        private long pages;
+        private long attached;
+        private long peak;
+        private int sequences;
+
+        private Account() {
+        }
+
+        public long bytesInUse() {
+            return pages * pageBytes() + attached;
+        }
+
+        public long peakBytesInUse() {
+            return peak;
+        }
+
+        public void resetPeak() {
+            peak = bytesInUse();
+        }
+
+        /** Live sequences of this account. */
+        public int sequences() {
+            return sequences;
+        }
+
+        private void grew() {
+            peak = Math.max(peak, bytesInUse());
+        }
+    }
+
+    /** A new, empty account for {@link #newSequence(Account)}. */
+    public Account newAccount() {
+        return new Account();
+    }
+
+    /** The account of sequences made by {@link #newSequence()}. */
+    public Account defaultAccount() {
+        return defaultAccount;
+    }
+
     /** Bytes held by pages that live sequences reference (shared pages counted once). */
     public long bytesInUse() {
         return pagesInUse * pageBytes() + attachedBytes;
@@ -116,10 +170,12 @@ public final class KvCache {
     /** An attachment and how many sequences hold it. */
     private static final class Held {
         final Attachment attachment;
+        final Account account;
         int holders = 1;
 
-        Held(Attachment attachment) {
+        Held(Attachment attachment, Account account) {
             this.attachment = attachment;
+            this.account = account;
         }
     }
 
@@ -135,8 +191,10 @@ public final class KvCache {
                     + id + " of " + s.length);
         }
         detach(s);
-        s.held = new Held(attachment);
+        s.held = new Held(attachment, s.account);
         attachedBytes += attachment.bytes();
+        s.account.attached += attachment.bytes();
+        s.account.grew();
         peakBytesInUse = Math.max(peakBytesInUse, bytesInUse());
     }
 
@@ -152,18 +210,32 @@ public final class KvCache {
             s.held = null;
             if (--held.holders == 0) {
                 attachedBytes -= held.attachment.bytes();
+                held.account.attached -= held.attachment.bytes();
                 held.attachment.close();
             }
         }
     }
 
-    /** Creates an empty sequence and returns its id. */
+    /** Creates an empty sequence of the default account and returns its id. */
     public int newSequence() {
-        int id = nextId++;
-        if (id >= sequences.length) {
-            sequences = Arrays.copyOf(sequences, Math.max(id + 1, sequences.length * 2));
+        return newSequence(defaultAccount);
+    }
+
+    /** Creates an empty sequence whose memory counts in {@code account} and returns its id (a reused one if any). */
+    public int newSequence(Account account) {
+        int id;
+        if (!freeIds.isEmpty()) {
+            id = freeIds.poll();
+        } else {
+            id = nextId++;
+            if (id >= sequences.length) {
+                sequences = Arrays.copyOf(sequences, Math.max(id + 1, sequences.length * 2));
+            }
         }
-        sequences[id] = new Sequence();
+        Sequence s = new Sequence();
+        s.account = account;
+        account.sequences++;
+        sequences[id] = s;
         return id;
     }
 
@@ -172,7 +244,7 @@ public final class KvCache {
         Sequence src = sequence(source);
         int[] ids = new int[count];
         for (int i = 0; i < count; i++) {
-            ids[i] = newSequence();
+            ids[i] = newSequence(src.account);
             Sequence child = sequences[ids[i]];
             child.pages = Arrays.copyOf(src.pages, Math.max(src.pageCount, 1));
             child.pageCount = src.pageCount;
@@ -195,7 +267,18 @@ public final class KvCache {
             release(s.pages[p]);
         }
         detach(s);
+        s.account.sequences--;
         sequences[id] = null;
+        freeIds.add(id);
+    }
+
+    /** Removes every sequence of {@code account} (its pages and attachments freed), leaving others untouched. */
+    public void removeAll(Account account) {
+        for (int id = 0; id < nextId; id++) {
+            if (sequences[id] != null && sequences[id].account == account) {
+                remove(id);
+            }
+        }
     }
 
     /**
@@ -291,7 +374,7 @@ public final class KvCache {
         if (s.length % PAGE_TOKENS != 0) {
             int last = s.pageCount - 1;
             if (s.pages[last].refCount > 1) {
-                s.pages[last] = privateCopy(s.pages[last]);
+                s.pages[last] = privateCopy(s.pages[last], s.account);
             }
         }
         int needed = (s.length + tokens + PAGE_TOKENS - 1) / PAGE_TOKENS;
@@ -299,7 +382,7 @@ public final class KvCache {
             s.pages = Arrays.copyOf(s.pages, Math.max(needed, s.pages.length * 2));
         }
         while (s.pageCount < needed) {
-            s.pages[s.pageCount++] = allocate();
+            s.pages[s.pageCount++] = allocate(s.account);
         }
     }
 
@@ -312,14 +395,14 @@ public final class KvCache {
         detach(s);
         for (int p = 0; p < s.pageCount; p++) {
             if (s.pages[p].refCount > 1) {
-                s.pages[p] = privateCopy(s.pages[p]);
+                s.pages[p] = privateCopy(s.pages[p], s.account);
             }
         }
     }
 
     /** A new page with the shared page's contents, replacing one reference to it. */
-    private Page privateCopy(Page shared) {
-        Page copy = allocate();
+    private Page privateCopy(Page shared, Account account) {
+        Page copy = allocate(account);
         if (shared.data != null) {
             System.arraycopy(shared.data, 0, copy.data, 0, pageElements);
         } else {
@@ -401,13 +484,16 @@ public final class KvCache {
         return sequences[id];
     }
 
-    private Page allocate() {
+    private Page allocate(Account account) {
         Page p = freePages.poll();
         if (p == null) {
             p = precision == KvPrecision.F32 ? new Page(new float[pageElements], null)
                     : new Page(null, new short[pageElements]);
         }
         p.refCount = 1;
+        p.account = account;
+        account.pages++;
+        account.grew();
         pagesInUse++;
         peakBytesInUse = Math.max(peakBytesInUse, bytesInUse());
         return p;
@@ -416,6 +502,8 @@ public final class KvCache {
     private void release(Page p) {
         if (--p.refCount == 0) {
             pagesInUse--;
+            p.account.pages--;
+            p.account = null;
             freePages.push(p);
         }
     }
@@ -426,6 +514,8 @@ public final class KvCache {
         /** The elements of a bfloat16 cache, else null. */
         final short[] bits;
         int refCount;
+        /** Whose memory it is (the account of the sequence it was allocated for); null while free. */
+        Account account;
         /** Scratch for {@link #bytesToAppend}; zero outside it. */
         int appendingSharers;
 
@@ -440,5 +530,6 @@ public final class KvCache {
         int pageCount;
         int length;
         Held held;
+        Account account;
     }
 }

@@ -1,46 +1,55 @@
 package io.specrej.engine.generate;
 
+import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvCache;
+import io.specrej.engine.model.ForwardBatch;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.sample.Sampler;
 import io.specrej.engine.sample.SamplingParams;
-import io.specrej.engine.tensor.Parallel;
-import io.specrej.engine.tensor.Profile;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Step-by-step batched sampling from one prompt: prefill the prompt once, fork sequences from it, then advance every
- * running sequence by one token per {@link #step}. Sequence i draws from its own random stream (seed, i), and the
- * model's rows do not depend on batch composition, so a sequence's tokens are the same whatever runs beside it.
- * A finished sequence's KV is released at once.
+ * One prompt's sequences, step by step: prefill the prompt once (whole, or in chunks that share forward passes with
+ * other work), fork sequences from it, then advance every running sequence by one token per step. The forward passes
+ * themselves are a {@link StepRunner}'s, so the sequences of many batches (many requests, each with its own sampling
+ * parameters, stop rules and seed) can advance in one pass. Sequence i draws from its own random stream (seed, i), and
+ * the model's rows do not depend on batch composition, so a sequence's tokens are the same whatever runs beside it.
+ * A finished sequence's KV is released at once. Its KV counts in its own {@link KvCache.Account}.
  */
 public final class DecodeBatch {
     private final TransformerModel model;
     private final KvCache cache;
+    private final KvCache.Account account;
     private final SamplingParams sampling;
     private final StopTokens stop;
     private final long seed;
     private final int maxNewTokens;
-    private final ThreadLocal<Sampler> samplers = ThreadLocal.withInitial(Sampler::new);
+    private StopCondition stopCondition = StopCondition.NONE;
     private boolean trackLogProbs;
     private int promptId = -1;
+    private int[] prompt;
+    private int prefilled;
     private int promptLength;
     /** Whether the prompt got its bf16 copy for attention ({@link TransformerModel#attachPrefix}). */
     private boolean promptCopied;
     private float[] promptLogits;
-    // Step buffers, grown to the largest batch.
-    private int[] ids = new int[0];
-    private int[] offsets = new int[1];
-    private int[] tokens = new int[0];
 
+    /** A batch whose KV counts in the cache's default account. */
     public DecodeBatch(TransformerModel model, KvCache cache, SamplingParams sampling, StopTokens stop, long seed,
                        int maxNewTokens) {
+        this(model, cache, cache.defaultAccount(), sampling, stop, seed, maxNewTokens);
+    }
+
+    public DecodeBatch(TransformerModel model, KvCache cache, KvCache.Account account, SamplingParams sampling,
+                       StopTokens stop, long seed, int maxNewTokens) {
         if (maxNewTokens < 1) {
-            throw new io.specrej.engine.BadInputException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+            throw new BadInputException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         }
         this.model = model;
         this.cache = cache;
+        this.account = account;
         this.sampling = sampling;
         this.stop = stop;
         this.seed = seed;
@@ -52,8 +61,21 @@ public final class DecodeBatch {
         this.trackLogProbs = track;
     }
 
+    /** A stop rule checked after every token besides the stop tokens and the length limits. */
+    public void stopWhen(StopCondition condition) {
+        this.stopCondition = condition;
+    }
+
     public KvCache cache() {
         return cache;
+    }
+
+    public KvCache.Account account() {
+        return account;
+    }
+
+    public TransformerModel model() {
+        return model;
     }
 
     public int promptLength() {
@@ -64,20 +86,59 @@ public final class DecodeBatch {
         return maxNewTokens;
     }
 
-    /** Runs the prompt through the model once; its KV stays in the cache for every later fork. */
+    /** Runs the prompt through the model in one pass; its KV stays in the cache for every later fork. */
     public void prefill(int[] prompt) {
+        startPrefill(prompt);
+        StepRunner runner = new StepRunner(model, cache);
+        runner.addPrefill(this, prompt.length);
+        runner.run();
+    }
+
+    /**
+     * Checks the prompt and makes its sequence; the tokens then go through {@link StepRunner#addPrefill} in one or
+     * more chunks. Chunking changes no bit of the result: every position attends to the cached pages the same way.
+     */
+    public void startPrefill(int[] prompt) {
         if (prompt.length == 0) {
-            throw new io.specrej.engine.BadInputException("the prompt is empty: at least one token is needed");
+            throw new BadInputException("the prompt is empty: at least one token is needed");
         }
         int context = model.config().maxPositions();
         if (prompt.length + 1 > context) {
-            throw new io.specrej.engine.BadInputException("the prompt has " + prompt.length
+            throw new BadInputException("the prompt has " + prompt.length
                     + " tokens; the model's context window is " + context + " tokens, leaving no room to generate");
         }
-        promptId = cache.newSequence();
+        if (promptId >= 0) {
+            throw new IllegalStateException("the prompt was already started");
+        }
+        this.prompt = prompt.clone();
+        promptId = cache.newSequence(account);
         promptLength = prompt.length;
-        float[] out = model.forwardLast(cache, new int[] {promptId}, new int[] {0, prompt.length}, 1, prompt);
-        promptLogits = java.util.Arrays.copyOf(out, model.outputWidth());
+        prefilled = 0;
+    }
+
+    /** Prompt tokens not yet run. */
+    public int prefillRemaining() {
+        return prompt == null ? 0 : prompt.length - prefilled;
+    }
+
+    /** Whether the whole prompt has run and its logits are ready for {@link #fork}. */
+    public boolean prefillDone() {
+        return promptLogits != null;
+    }
+
+    /** Adds the next at most {@code maxTokens} prompt tokens to a forward batch; returns the output row or -1. */
+    int addPrefillChunk(ForwardBatch.Builder builder, int maxTokens) {
+        int n = Math.min(maxTokens, prefillRemaining());
+        boolean last = prefilled + n == prompt.length;
+        int row = builder.add(promptId, prompt, prefilled, n, last);
+        prefilled += n;
+        return row;
+    }
+
+    /** Takes the prompt's last-token logits after the final chunk ran. */
+    void finishPrefill(float[] out, int row) {
+        int width = model.outputWidth();
+        promptLogits = Arrays.copyOfRange(out, row * width, (row + 1) * width);
         promptCopied = model.attachPrefix(cache, promptId);
     }
 
@@ -91,18 +152,15 @@ public final class DecodeBatch {
      * prompt's logits by its own stream. Sequences that finish on that first token are returned finished, with no KV.
      */
     public List<SequenceState> fork(int firstIndex, int count) {
-        if (promptId < 0) {
+        if (promptLogits == null) {
             throw new IllegalStateException("prefill the prompt before forking");
         }
         int[] cacheIds = cache.fork(promptId, count);
         List<SequenceState> created = new ArrayList<>(count);
-        Sampler sampler = samplers.get();
+        Sampler sampler = StepRunner.sampler();
         for (int i = 0; i < count; i++) {
             SequenceState s = new SequenceState(firstIndex + i, seed, cacheIds[i]);
-            s.append(sampler.sample(promptLogits, 0, model.outputWidth(), sampling, s.random()));
-            if (trackLogProbs) {
-                s.addLogProb(LogProbs.of(promptLogits, 0, model.outputWidth(), s.lastToken()));
-            }
+            sample(s, promptLogits, 0, sampler);
             settle(s);
             created.add(s);
         }
@@ -114,40 +172,34 @@ public final class DecodeBatch {
         if (promptId >= 0 && cache.contains(promptId)) {
             cache.remove(promptId);
         }
+        promptId = -1;
     }
 
     /** Bytes the next {@link #step} over these running sequences would add to the cache. */
     public long bytesForNextStep(List<SequenceState> running) {
-        int n = fillIds(running);
+        int[] ids = new int[running.size()];
+        int n = 0;
+        for (SequenceState s : running) {
+            if (!s.finished()) {
+                ids[n++] = s.cacheId();
+            }
+        }
         return cache.bytesToAppendOne(ids, n);
     }
 
-    /** Feeds each running sequence its last token and samples the next one. Finished ones are skipped. */
+    /** Feeds each running sequence its last token and samples the next one, in a pass of its own. */
     public void step(List<SequenceState> running) {
-        int n = fillIds(running);
-        if (n == 0) {
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            offsets[i + 1] = i + 1;
-        }
-        List<SequenceState> active = activeOf(running, n);
-        float[] logits = model.forwardLast(cache, ids, offsets, n, tokens);
+        StepRunner runner = new StepRunner(model, cache);
+        runner.addDecode(this, running);
+        runner.run();
+    }
+
+    /** Samples a sequence's next token from its row of logits. */
+    void sample(SequenceState s, float[] logits, int row, Sampler sampler) {
         int vocab = model.outputWidth();
-        long t0 = Profile.start();
-        Parallel.forRange(n, (start, end) -> {
-            Sampler sampler = samplers.get();
-            for (int i = start; i < end; i++) {
-                SequenceState s = active.get(i);
-                s.append(sampler.sample(logits, i * vocab, vocab, sampling, s.random()));
-                if (trackLogProbs) {
-                    s.addLogProb(LogProbs.of(logits, i * vocab, vocab, s.lastToken()));
-                }
-            }
-        });
-        Profile.stop(Profile.SAMPLING, t0);
-        for (SequenceState s : active) {
-            settle(s);
+        s.append(sampler.sample(logits, row * vocab, vocab, sampling, s.random()));
+        if (trackLogProbs) {
+            s.addLogProb(LogProbs.of(logits, row * vocab, vocab, s.lastToken()));
         }
     }
 
@@ -159,8 +211,11 @@ public final class DecodeBatch {
         s.setCacheId(-1);
     }
 
-    private void settle(SequenceState s) {
+    /** Finishes a sequence whose last token ends it, and frees its KV. */
+    void settle(SequenceState s) {
         if (stop.isStop(s.lastToken())) {
+            s.finish(FinishReason.STOP);
+        } else if (stopCondition.shouldStop(s)) {
             s.finish(FinishReason.STOP);
         } else if (s.length() >= maxNewTokens || promptLength + s.length() >= model.config().maxPositions()) {
             s.finish(FinishReason.LENGTH);
@@ -168,33 +223,5 @@ public final class DecodeBatch {
         if (s.finished()) {
             release(s);
         }
-    }
-
-    private int fillIds(List<SequenceState> running) {
-        if (ids.length < running.size()) {
-            int size = Math.max(running.size(), 2 * ids.length);
-            ids = new int[size];
-            tokens = new int[size];
-            offsets = new int[size + 1];
-        }
-        int n = 0;
-        for (SequenceState s : running) {
-            if (!s.finished()) {
-                ids[n] = s.cacheId();
-                tokens[n] = s.lastToken();
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private static List<SequenceState> activeOf(List<SequenceState> running, int n) {
-        List<SequenceState> active = new ArrayList<>(n);
-        for (SequenceState s : running) {
-            if (!s.finished()) {
-                active.add(s);
-            }
-        }
-        return active;
     }
 }

@@ -130,6 +130,15 @@ public final class TransformerModel implements AutoCloseable {
         return pass.run(cache, sequenceIds, offsets, count, tokens, outputTokens, outputCount);
     }
 
+    /**
+     * {@link #forward(KvCache, int[], int[], int, int[], int[], int)} over a {@link ForwardBatch}: row r of the result
+     * is the output at {@code batch.outputRows()[r]}.
+     */
+    public float[] forward(KvCache cache, ForwardBatch batch) {
+        return forward(cache, batch.sequenceIds(), batch.offsets(), batch.count(), batch.tokens(), batch.outputRows(),
+                batch.outputCount());
+    }
+
     /** Appends tokens to sequences and returns one output row per sequence, at its last new token. */
     public float[] forwardLast(KvCache cache, int[] sequenceIds, int[] offsets, int count, int[] tokens) {
         int[] last = pass.lastTokenIndexes(offsets, count);

@@ -1,0 +1,19 @@
+package io.specrej.decoding;
+
+import io.specrej.engine.generate.StopCondition;
+
+/**
+ * What a request adds to its {@link DecodingSetup} when it runs in a {@link StepLoop}.
+ *
+ * @param stop     a stop rule besides the stop tokens (e.g. stop strings), or null
+ * @param listener progress reports (streaming, events), never null
+ */
+public record RequestOptions(StopCondition stop, RequestListener listener) {
+    public static final RequestOptions NONE = new RequestOptions(null, RequestListener.NONE);
+
+    public RequestOptions {
+        if (listener == null) {
+            listener = RequestListener.NONE;
+        }
+    }
+}
