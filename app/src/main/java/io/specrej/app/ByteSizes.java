@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * KiB/MiB/GiB/TiB are binary, kB/KB/MB/GB/TB decimal (as disk vendors and model cards use them); a single letter
  * (k, m, g, t) is binary, as the JVM's -Xmx reads it. Case does not matter.
  */
-final class ByteSizes {
+public final class ByteSizes {
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([a-zA-Z]*)");
     private static final Map<String, Long> UNITS = Map.ofEntries(
             Map.entry("", 1L), Map.entry("b", 1L),
@@ -25,7 +25,7 @@ final class ByteSizes {
     }
 
     /** The size in bytes (rounded down); {@code option} names the parameter in the error message. */
-    static long parse(String text, String option) {
+    public static long parse(String text, String option) {
         String trimmed = text == null ? "" : text.strip();
         Matcher m = SIZE.matcher(trimmed);
         Long unit = m.matches() ? UNITS.get(m.group(2).toLowerCase(Locale.ROOT)) : null;

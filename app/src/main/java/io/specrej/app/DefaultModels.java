@@ -14,18 +14,18 @@ import java.util.Set;
  * app's own jar or classes directory (app/target/..., wherever the launcher is called from), then from the current
  * directory.
  */
-final class DefaultModels {
+public final class DefaultModels {
     static final String GENERATOR = "mini-alpaca-gen";
     static final String REWARD_MODEL = "mini-alpaca-rm";
 
     private DefaultModels() {
     }
 
-    static Path generator() {
+    public static Path generator() {
         return find(GENERATOR, "--generator");
     }
 
-    static Path rewardModel() {
+    public static Path rewardModel() {
         return find(REWARD_MODEL, "--reward-model");
     }
 

@@ -36,6 +36,8 @@ import picocli.CommandLine.Spec;
                 ExportAlpacaEvalCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
+                io.specrej.app.serve.ServeCommand.class,
+                io.specrej.app.serve.LoadTestCommand.class,
         })
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;

@@ -46,6 +46,11 @@ public final class Trajectory {
         return state.length();
     }
 
+    /** The newest generated token. */
+    public int lastToken() {
+        return state.lastToken();
+    }
+
     public boolean finished() {
         return state.finished() || stoppedByBudget != null;
     }
