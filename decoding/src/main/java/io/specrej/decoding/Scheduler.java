@@ -101,6 +101,9 @@ public final class Scheduler implements AutoCloseable {
         this.pool = new KvPool(config.memoryBudgetBytes());
         KvCache cache = generation.model().newCache();
         this.loop = new StepLoop(generation, cache, config.maxRows(), config.prefillTokens());
+        if (rewards != null) {
+            loop.measureWith(rewards.cache());
+        }
         this.thread = Thread.ofPlatform().name("specrej-scheduler").daemon(true).unstarted(this::loop);
     }
 
@@ -139,6 +142,7 @@ public final class Scheduler implements AutoCloseable {
         while (!stopped) {
             admit();
             if (loop.isEmpty()) {
+                observe();
                 synchronized (lock) {
                     if (waiting.isEmpty() && !stopped) {
                         try {
@@ -211,10 +215,8 @@ public final class Scheduler implements AutoCloseable {
 
     private void observe() {
         runningSequences = loop.runningSequences();
-        long inUse = loop.cache().bytesInUse() + (rewards == null ? 0 : rewards.cache().bytesInUse());
-        kvInUse = inUse;
-        long peak = loop.cache().peakBytesInUse() + (rewards == null ? 0 : rewards.cache().peakBytesInUse());
-        kvPeak = Math.max(kvPeak, peak);
+        kvInUse = loop.bytesInUse();
+        kvPeak = loop.peakBytes();
     }
 
     /** Counts tokens and rejections and gives a request's quota back when it ends. */
@@ -343,7 +345,7 @@ public final class Scheduler implements AutoCloseable {
         return kvInUse;
     }
 
-    /** The most KV bytes both caches held at once since start (an upper bound: the two caches' peaks added). */
+    /** The most KV bytes both caches held at once since start. */
     public long kvPeakBytes() {
         return kvPeak;
     }

@@ -22,6 +22,9 @@ public final class StepLoop {
     private final int maxRows;
     private final int prefillTokens;
     private final List<Entry> active = new ArrayList<>();
+    /** The reward model's cache when one is shared by this loop's requests, for the joint peak; else null. */
+    private KvCache rewardCache;
+    private long peakBytes;
 
     /** A request in the loop, with work it asked for that has not run yet. */
     private static final class Entry {
@@ -48,6 +51,40 @@ public final class StepLoop {
         this.runner = new StepRunner(generation.model(), cache);
         this.maxRows = maxRows;
         this.prefillTokens = prefillTokens;
+    }
+
+    /** Counts the reward model's cache in {@link #peakBytes()} (the server's; a run's scorer keeps its own). */
+    public void measureWith(KvCache rewardCache) {
+        this.rewardCache = rewardCache;
+    }
+
+    /** KV both caches hold now. */
+    public long bytesInUse() {
+        return cache.bytesInUse() + (rewardCache == null ? 0 : rewardCache.bytesInUse());
+    }
+
+    /**
+     * The most KV both caches held at once since the loop started: each cache's peak during the phases that grow
+     * it, plus the other cache's use then (which does not change in those phases), as {@link MemoryBudget} does.
+     */
+    public long peakBytes() {
+        return peakBytes;
+    }
+
+    private void resetPeaks() {
+        cache.resetPeak();
+        if (rewardCache != null) {
+            rewardCache.resetPeak();
+        }
+    }
+
+    /** Records the peak of the phase since {@link #resetPeaks()}, in which only one cache could grow. */
+    private void recordPeak() {
+        long gen = cache.peakBytesInUse();
+        long rm = rewardCache == null ? 0 : rewardCache.peakBytesInUse();
+        long genNow = cache.bytesInUse();
+        long rmNow = rewardCache == null ? 0 : rewardCache.bytesInUse();
+        peakBytes = Math.max(peakBytes, Math.max(gen + rmNow, genNow + rm));
     }
 
     public Generation generation() {
@@ -139,6 +176,7 @@ public final class StepLoop {
         List<Entry> scoring = new ArrayList<>();
         List<Entry> decoding = new ArrayList<>();
         List<Entry> prefilling = new ArrayList<>();
+        resetPeaks(); // asking policies may prefill a reward model's shared prompt (that cache grows alone)
         for (Entry e : snapshot()) {
             if (e.cancel != null) {
                 fail(e, e.cancel, firstFailure);
@@ -146,11 +184,16 @@ public final class StepLoop {
             }
             dispatch(e, scoring, decoding, prefilling, firstFailure);
         }
+        recordPeak();
         if (!scoring.isEmpty()) {
+            resetPeaks();
             score(scoring, decoding, prefilling, firstFailure);
+            recordPeak();
         }
         if (!decoding.isEmpty() || !prefilling.isEmpty()) {
+            resetPeaks();
             generate(decoding, prefilling, firstFailure);
+            recordPeak();
         }
     }
 

@@ -238,4 +238,58 @@ class KvCacheTest {
         append(cache, again, P, 0);
         assertEquals(cache.pageBytes(), cache.bytesInUse());
     }
+
+    @Test
+    void accountsCountTheirOwnPagesAndAttachmentsAndForksInheritThem() {
+        KvCache cache = new KvCache(2, 8);
+        KvCache.Account a = cache.newAccount();
+        KvCache.Account b = cache.newAccount();
+        int pa = cache.newSequence(a);
+        cache.reserve(pa, 20);
+        cache.commit(pa, 20); // two pages
+        int[] forks = cache.fork(pa, 3);
+        assertEquals(2 * cache.pageBytes(), a.bytesInUse(), "forks share the pages");
+        assertEquals(4, a.sequences());
+        cache.reserve(forks[0], 1); // the shared partly filled page is copied for the writer, in its account
+        cache.commit(forks[0], 1);
+        assertEquals(3 * cache.pageBytes(), a.bytesInUse());
+        int pb = cache.newSequence(b);
+        cache.reserve(pb, 5);
+        cache.commit(pb, 5);
+        cache.attach(pb, new Attachment(5, 100));
+        assertEquals(cache.pageBytes() + 100, b.bytesInUse());
+        assertEquals(cache.bytesInUse(), a.bytesInUse() + b.bytesInUse());
+        assertEquals(cache.pageBytes() + 100, b.peakBytesInUse());
+        cache.removeAll(a);
+        assertEquals(0, a.bytesInUse());
+        assertEquals(0, a.sequences());
+        assertEquals(3 * cache.pageBytes(), a.peakBytesInUse());
+        assertEquals(cache.pageBytes() + 100, cache.bytesInUse(), "the other account untouched");
+        b.resetPeak();
+        cache.remove(pb);
+        assertEquals(0, cache.bytesInUse());
+        assertEquals(cache.pageBytes() + 100, b.peakBytesInUse());
+    }
+
+    @Test
+    void removedIdsAreReusedLowestFirst() {
+        KvCache cache = new KvCache(1, 4);
+        int a = cache.newSequence();
+        int b = cache.newSequence();
+        int c = cache.newSequence();
+        cache.remove(c);
+        cache.remove(a);
+        assertFalse(cache.contains(a));
+        assertEquals(a, cache.newSequence());
+        assertEquals(c, cache.newSequence());
+        assertEquals(c + 1, cache.newSequence());
+        assertTrue(cache.contains(b));
+    }
+
+    /** An attachment of a given length and size. */
+    private record Attachment(int length, long bytes) implements KvCache.Attachment {
+        @Override
+        public void close() {
+        }
+    }
 }
