@@ -57,10 +57,7 @@ public record ForwardBatch(int[] sequenceIds, int[] offsets, int count, int[] to
             if (length < 1) {
                 throw new IllegalArgumentException("a sequence in a forward batch needs at least one token");
             }
-            if (count + 1 >= offsets.length) {
-                ids = Arrays.copyOf(ids, ids.length * 2);
-                offsets = Arrays.copyOf(offsets, offsets.length * 2);
-            }
+            growSequences();
             int start = offsets[count];
             if (start + length > tokens.length) {
                 tokens = Arrays.copyOf(tokens, Math.max(start + length, tokens.length * 2));
@@ -81,10 +78,7 @@ public record ForwardBatch(int[] sequenceIds, int[] offsets, int count, int[] to
 
         /** Adds one token for sequence {@code id} and asks for its output; returns the output row. */
         public int addOne(int id, int token) {
-            if (count + 1 >= offsets.length) {
-                ids = Arrays.copyOf(ids, ids.length * 2);
-                offsets = Arrays.copyOf(offsets, offsets.length * 2);
-            }
+            growSequences();
             int start = offsets[count];
             if (start + 1 > tokens.length) {
                 tokens = Arrays.copyOf(tokens, tokens.length * 2);
@@ -98,6 +92,13 @@ public record ForwardBatch(int[] sequenceIds, int[] offsets, int count, int[] to
             }
             outputs[outputCount] = start;
             return outputCount++;
+        }
+
+        private void growSequences() {
+            if (count == ids.length) {
+                ids = Arrays.copyOf(ids, ids.length * 2);
+                offsets = Arrays.copyOf(offsets, ids.length + 1);
+            }
         }
 
         /** The batch as it is now (views of this builder's arrays: valid until the next change). */
