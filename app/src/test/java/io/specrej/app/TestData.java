@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /** Paths to the repository's fixtures, found from the working directory so any module layout works. */
-final class TestData {
+public final class TestData {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Path ROOT = findRoot();
 
@@ -25,7 +25,7 @@ final class TestData {
         throw new IllegalStateException("no testdata/fixtures above " + Path.of("").toAbsolutePath());
     }
 
-    static Path root() {
+    public static Path root() {
         return ROOT;
     }
 

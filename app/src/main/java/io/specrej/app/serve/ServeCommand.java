@@ -61,9 +61,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "KV memory of all requests together, generator and reward model (default 2GiB).")
     String memoryBudget;
 
-    @Option(names = "--request-budget", defaultValue = "64MiB", paramLabel = "SIZE",
+    /** The default quota of a speculative_rejection request when --memory-budget is larger. */
+    static final long DEFAULT_REQUEST_BUDGET = 64L << 20;
+
+    @Option(names = "--request-budget", paramLabel = "SIZE",
             description = "A speculative_rejection request's KV quota unless it sends memory_budget; its result "
-                    + "equals 'run --memory-budget SIZE' (default 64MiB).")
+                    + "equals 'run --memory-budget SIZE' (default 64MiB, or --memory-budget if smaller).")
     String requestBudget;
 
     @Option(names = "--max-batch", defaultValue = "256", paramLabel = "N",
@@ -149,7 +152,8 @@ public final class ServeCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         long budget = ByteSizes.parse(memoryBudget, "--memory-budget");
-        long perRequest = ByteSizes.parse(requestBudget, "--request-budget");
+        long perRequest = requestBudget == null ? Math.min(DEFAULT_REQUEST_BUDGET, budget)
+                : ByteSizes.parse(requestBudget, "--request-budget");
         if (perRequest > budget) {
             throw new BadInputException("--request-budget " + requestBudget + " is more than --memory-budget "
                     + memoryBudget);
