@@ -23,6 +23,7 @@ public final class ApiServer implements AutoCloseable {
         this.state = state;
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
         CompletionHandler completions = new CompletionHandler(state);
+        RunEventsHandler runs = new RunEventsHandler(state);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.startupWatcherEnabled = false;
@@ -39,6 +40,7 @@ public final class ApiServer implements AutoCloseable {
         app.get("/v1/models/{model}", this::model);
         app.post("/v1/chat/completions", ctx -> completions.handle(ctx, true));
         app.post("/v1/completions", ctx -> completions.handle(ctx, false));
+        app.post("/v1/specrej/runs", runs::handle);
         app.exception(ApiError.class, (e, ctx) -> answer(ctx, e));
         app.exception(HttpResponseException.class, (e, ctx) -> answer(ctx, fromHttp(e)));
         app.exception(Exception.class, (e, ctx) -> answer(ctx, ApiError.internal("internal error: " + e)));

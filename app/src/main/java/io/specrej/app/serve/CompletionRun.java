@@ -16,7 +16,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class CompletionRun implements RequestListener {
     /** Something the HTTP side acts on. */
-    sealed interface Event permits Tokens, Decision, Done, Failed {
+    sealed interface Event permits Started, Tokens, Decision, Done, Failed {
+    }
+
+    /** Candidates were created (each already has its first token, reported by a {@link Tokens} after this). */
+    record Started(int[] ids) implements Event {
     }
 
     /** New tokens, one per candidate that advanced: parallel arrays of candidate ids and tokens. */
@@ -50,6 +54,11 @@ final class CompletionRun implements RequestListener {
         return events.poll(millis, TimeUnit.MILLISECONDS);
     }
 
+    /** An event already waiting, or null. */
+    Event nextNow() {
+        return events.poll();
+    }
+
     @Override
     public void admitted(long quotaBytes) {
         admittedNanos = System.nanoTime();
@@ -57,6 +66,13 @@ final class CompletionRun implements RequestListener {
 
     @Override
     public void started(List<Trajectory> created) {
+        if (streamTokens) {
+            int[] ids = new int[created.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = created.get(i).id();
+            }
+            events.add(new Started(ids));
+        }
         tokens(created);
     }
 
