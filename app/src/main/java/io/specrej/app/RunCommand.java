@@ -116,8 +116,8 @@ final class RunCommand implements Callable<Integer> {
     Integer limit;
 
     @Option(names = "--skip-too-long",
-            description = "Skip the prompts that leave no room to generate in the generator's context window (each "
-                    + "named on stderr) instead of refusing the whole run.")
+            description = "Skip the prompts that leave no room to generate in the generator's context window, or that "
+                    + "the memory budget cannot hold (each named on stderr), instead of refusing the whole run.")
     boolean skipTooLong;
 
     @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
@@ -167,14 +167,16 @@ final class RunCommand implements Callable<Integer> {
                 err.flush();
                 return Main.EXIT_OK;
             }
+            Strategy decoder = models.strategy(strategy);
             List<Encoded> encoded = encodeAll(models, texts, todo, err); // before --out is touched
+            encoded = checkBudget(decoder, setup, encoded, err);
             if (encoded.isEmpty()) {
-                err.println("nothing to do: every selected prompt is too long for the context window");
+                err.println("nothing to do: every selected prompt is too long for the context window or the budget");
                 err.flush();
                 return Main.EXIT_OK;
             }
             try (BufferedWriter writer = openOutput(existing)) {
-                runAll(models.strategy(strategy), setup, paramsJson, texts, encoded, writer, progressMode, err);
+                runAll(decoder, setup, paramsJson, texts, encoded, writer, progressMode, err);
             }
             if (skipped > 0) {
                 err.println(skipped + " prompt(s) already in " + out + " were skipped");
@@ -246,6 +248,37 @@ final class RunCommand implements Callable<Integer> {
             err.println("skipping: " + which);
         }
         return encoded;
+    }
+
+    /**
+     * Plans every prompt against the budget before anything runs (the strategies' own checks, nothing generated), so
+     * a prompt the budget cannot hold stops the run up front, all such prompts named at once, instead of after the
+     * ones before it; with {@code --skip-too-long} they are named on stderr and left out.
+     */
+    private List<Encoded> checkBudget(Strategy decoder, DecodingSetup setup, List<Encoded> encoded, PrintWriter err) {
+        List<Encoded> fit = new ArrayList<>(encoded.size());
+        List<String> failed = new ArrayList<>();
+        String reason = null;
+        for (Encoded e : encoded) {
+            try {
+                decoder.check(e.prompt(), setup);
+                fit.add(e);
+            } catch (BadInputException ex) {
+                failed.add(e.index() + " (" + e.prompt().length() + " tokens)");
+                reason = reason == null ? ex.getMessage() : reason;
+            }
+        }
+        if (!failed.isEmpty()) {
+            int shown = Math.min(failed.size(), 10);
+            String which = failed.size() + " prompt(s) cannot run in the budget: "
+                    + String.join(", ", failed.subList(0, shown)) + (failed.size() > shown ? ", ..." : "")
+                    + "; the first: " + reason;
+            if (!skipTooLong) {
+                throw new BadInputException(prompts + ": " + which + ". Nothing was generated.");
+            }
+            err.println("skipping: " + which);
+        }
+        return fit;
     }
 
     /** The options that decide the results, written on every line so a file says how it was made. */

@@ -40,8 +40,7 @@ final class BestOfNPolicy extends RequestPolicy {
     Work advance() {
         switch (phase) {
             case START -> {
-                wave = run.sequencesThatFit(run.setup.maxNewTokens(), Math.min(n, run.setup.maxBatch()),
-                        "its whole " + run.setup.maxNewTokens() + "-token horizon");
+                wave = plan();
                 phase = Phase.PREFILL;
                 return startPrefill();
             }
@@ -59,6 +58,14 @@ final class BestOfNPolicy extends RequestPolicy {
             }
             default -> throw new IllegalStateException("asked for work while " + phase);
         }
+    }
+
+    /** The wave size; N's results (every candidate's tokens) must also fit the heap. */
+    @Override
+    int plan() {
+        run.checkResultsFit(n);
+        return run.sequencesThatFit(run.setup.maxNewTokens(), Math.min(n, run.setup.maxBatch()),
+                "its whole " + run.setup.maxNewTokens() + "-token horizon");
     }
 
     private void startWave() {

@@ -113,6 +113,21 @@ final class PromptRun {
         return (int) Math.min(fit, cap);
     }
 
+    /**
+     * Every candidate's tokens stay in the result; {@code n} of them at the full horizon must fit in half the heap
+     * (about 8 bytes a token with the boxes around them), or the run would die of memory late instead of failing now.
+     */
+    void checkResultsFit(int n) {
+        long need = (long) n * (setup.maxNewTokens() * 8L + 256);
+        long limit = Runtime.getRuntime().maxMemory() / 2;
+        if (need > limit) {
+            throw new BadInputException("--n " + n + " candidates of up to " + setup.maxNewTokens() + " tokens need"
+                    + " about " + need + " bytes of heap for their results, more than half the JVM's " +
+                    Runtime.getRuntime().maxMemory() + " bytes; lower --n or --max-new-tokens (or raise -Xmx through"
+                    + " SPECREJ_JAVA_OPTS)");
+        }
+    }
+
     /** Prefills the scorer's shared prompt (the generator's prompt runs through the step loop, in chunks). */
     void prefillScorer() {
         if (scorer == null) {

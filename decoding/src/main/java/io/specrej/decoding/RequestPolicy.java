@@ -49,6 +49,13 @@ public abstract class RequestPolicy {
         run.grant(bytes);
     }
 
+    /**
+     * Checks the request against its budget and returns its first batch, without running anything: what the first
+     * {@link #next()} does before it starts the prefill. A request that cannot run fails here, with a
+     * {@link io.specrej.engine.BadInputException} naming the number to change.
+     */
+    abstract int plan();
+
     /** The next work; {@link Kind#DONE} once {@link #result()} is set. */
     final Work next() {
         return result != null ? new Work(Kind.DONE, List.of()) : advance();

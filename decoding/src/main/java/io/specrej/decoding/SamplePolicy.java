@@ -25,8 +25,7 @@ final class SamplePolicy extends RequestPolicy {
     Work advance() {
         switch (phase) {
             case START -> {
-                run.sequencesThatFit(run.setup.maxNewTokens(), 1, "its whole " + run.setup.maxNewTokens()
-                        + "-token horizon");
+                plan();
                 phase = Phase.PREFILL;
                 return startPrefill();
             }
@@ -43,6 +42,17 @@ final class SamplePolicy extends RequestPolicy {
                 return decode();
             }
         }
+    }
+
+    @Override
+    int plan() {
+        run.checkResultsFit(n);
+        if (run.bytesFor(n, run.setup.maxNewTokens()) > run.setup.memoryBudgetBytes()) {
+            throw new io.specrej.engine.BadInputException(n + " sequences of " + run.setup.maxNewTokens()
+                    + " tokens need " + run.bytesFor(n, run.setup.maxNewTokens()) + " bytes of KV next to the "
+                    + run.promptLength() + "-token prompt; the budget is " + run.setup.memoryBudgetBytes() + " bytes");
+        }
+        return n;
     }
 
     private Work decode() {

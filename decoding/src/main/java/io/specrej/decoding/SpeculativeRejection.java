@@ -37,10 +37,25 @@ public final class SpeculativeRejection implements Strategy {
     }
 
     @Override
-    public Result run(Prompt prompt, DecodingSetup setup) {
+    public void check(Prompt prompt, DecodingSetup setup) {
+        RequestPolicy policy = loop().plan(NAME, prompt, setup, scorer, RequestOptions.NONE);
+        try {
+            policy.plan();
+        } finally {
+            policy.close();
+        }
+    }
+
+    private StepLoop loop() {
         if (loop == null) {
             loop = new StepLoop(generation, generation.model().newCache(), Integer.MAX_VALUE, Integer.MAX_VALUE);
         }
+        return loop;
+    }
+
+    @Override
+    public Result run(Prompt prompt, DecodingSetup setup) {
+        loop();
         try {
             return loop.runAlone(loop.plan(NAME, prompt, setup, scorer, RequestOptions.NONE),
                     setup.memoryBudgetBytes());

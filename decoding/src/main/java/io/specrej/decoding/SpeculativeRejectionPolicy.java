@@ -42,9 +42,7 @@ final class SpeculativeRejectionPolicy extends RequestPolicy {
     Work advance() {
         switch (phase) {
             case START -> {
-                int fit = run.sequencesThatFit(SpeculativeRejection.MIN_TOKENS_PER_SEQUENCE, run.setup.maxBatch(),
-                        SpeculativeRejection.MIN_TOKENS_PER_SEQUENCE + " tokens");
-                initial = run.setup.n() != null ? run.setup.n() : fit;
+                initial = plan();
                 phase = Phase.PREFILL;
                 return startPrefill();
             }
@@ -63,6 +61,30 @@ final class SpeculativeRejectionPolicy extends RequestPolicy {
             }
             default -> throw new IllegalStateException("asked for work while " + phase);
         }
+    }
+
+    /**
+     * The initial batch: the budget's choice (capped by maxBatch), or the given n, which must fit the budget with
+     * room for {@link SpeculativeRejection#MIN_TOKENS_PER_SEQUENCE} tokens each.
+     */
+    @Override
+    int plan() {
+        int min = SpeculativeRejection.MIN_TOKENS_PER_SEQUENCE;
+        int fit = run.sequencesThatFit(min, run.setup.maxBatch(), min + " tokens");
+        Integer n = run.setup.n();
+        if (n == null) {
+            return fit;
+        }
+        long shared = run.sharedBytes();
+        long each = run.bytesPerSequence(min);
+        if (n > (run.setup.memoryBudgetBytes() - shared) / Math.max(1, each)) {
+            throw new io.specrej.engine.BadInputException("--n " + n + " initial sequences need at least "
+                    + Math.addExact(shared, Math.multiplyExact((long) n, each)) + " bytes of KV for " + min
+                    + " tokens each next to the " + run.promptLength() + "-token prompt; --memory-budget "
+                    + run.setup.memoryBudgetBytes() + " bytes holds " + Math.max(0, (run.setup.memoryBudgetBytes()
+                    - shared) / Math.max(1, each)) + "; lower --n or raise --memory-budget");
+        }
+        return n;
     }
 
     private Work loop() {

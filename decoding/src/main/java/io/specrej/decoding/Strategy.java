@@ -9,4 +9,12 @@ public interface Strategy {
     String name();
 
     Result run(Prompt prompt, DecodingSetup setup);
+
+    /**
+     * Checks that {@code prompt} can run under {@code setup} (its budget, its n) without running anything, so a run
+     * over many prompts can refuse the ones that would fail before it spends time on the others.
+     *
+     * @throws io.specrej.engine.BadInputException naming what to change
+     */
+    void check(Prompt prompt, DecodingSetup setup);
 }
