@@ -4,6 +4,7 @@ import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvCache;
 import io.specrej.engine.generate.DecodeBatch;
 import io.specrej.engine.generate.SequenceState;
+import io.specrej.engine.generate.StopTokens;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -52,7 +53,8 @@ final class PromptRun {
             scorer.begin(prompt.conversation());
         }
         this.memory = new MemoryBudget(setup.memoryBudgetBytes(), account, scorer == null ? null : scorer.account());
-        this.batch = new DecodeBatch(generation.model(), cache, account, setup.sampling(), generation.stop(),
+        this.batch = new DecodeBatch(generation.model(), cache, account, setup.sampling(),
+                options.ignoreEos() ? StopTokens.NONE : generation.stop(),
                 setup.seed(), setup.maxNewTokens());
         batch.trackLogProbs(scorer != null && scorer.needsLogProbs());
         if (options.stop() != null) {

@@ -17,7 +17,7 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
                          Integer maxTokens, Double temperature, Double topP, Integer topK, int n, Long seed,
                          List<String> stop, boolean stream, boolean includeUsage, String strategy, Integer bestOf,
                          Double alpha, Integer decisionEvery, Integer maxCandidates, Long memoryBudget,
-                         boolean returnCandidates) {
+                         boolean returnCandidates, boolean ignoreEos) {
 
     static final String SAMPLE = "sample";
     static final String BEST_OF_N = "best_of_n";
@@ -107,6 +107,7 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
             throw ApiError.badField("max_candidates", "'max_candidates' (" + maxCandidates + ") must be at least 'n' ("
                     + count + ")");
         }
+        Boolean ignoreEos = Jsons.bool(body, "ignore_eos");
         Boolean candidates = Jsons.bool(body, "return_candidates");
         if (Boolean.TRUE.equals(candidates) && strategy.equals(SAMPLE)) {
             throw ApiError.badField("return_candidates", "'return_candidates' needs a reward-ranked strategy"
@@ -118,7 +119,7 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
                 strategy, bestOf == null ? null : bestOf.intValue(), alpha,
                 decisionEvery == null ? null : decisionEvery.intValue(),
                 maxCandidates == null ? null : maxCandidates.intValue(), memoryBudget,
-                candidates != null && candidates);
+                candidates != null && candidates, ignoreEos != null && ignoreEos);
     }
 
     boolean ranked() {

@@ -72,6 +72,9 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--best-of", paramLabel = "B", description = "best_of for best_of_n.")
     Integer bestOf;
 
+    @Option(names = "--ignore-eos", description = "Send ignore_eos: every request generates max_tokens tokens.")
+    boolean ignoreEos;
+
     @Option(names = "--extra", paramLabel = "JSON", description = "More request fields, as a JSON object.")
     String extra;
 
@@ -154,6 +157,9 @@ public final class LoadTestCommand implements Callable<Integer> {
         body.put("strategy", strategy);
         if (bestOf != null) {
             body.put("best_of", bestOf);
+        }
+        if (ignoreEos) {
+            body.put("ignore_eos", true);
         }
         if (extraFields != null) {
             body.setAll(extraFields);

@@ -73,7 +73,7 @@ final class RequestPlanner {
             case CompletionRequest.SPECULATIVE_REJECTION -> SpeculativeRejection.NAME;
             default -> Strategy.SAMPLE;
         };
-        RequestOptions options = new RequestOptions(stop.isEmpty() ? null : stop, listener);
+        RequestOptions options = new RequestOptions(stop.isEmpty() ? null : stop, listener, r.ignoreEos());
         return new Planned(new Scheduler.Submission(strategy, prompt, setup, options), seed, prompt.length(), stop);
     }
 

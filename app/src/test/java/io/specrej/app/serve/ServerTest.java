@@ -109,6 +109,9 @@ class ServerTest {
         JsonNode ids = ok(server.post("/v1/completions",
                 "{\"prompt\":[72, 101, 108, 108, 111],\"max_tokens\":3,\"seed\":2}"));
         assertEquals(5, ids.get("usage").get("prompt_tokens").asInt());
+        JsonNode long_ = ok(server.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":200,\"seed\":1,"
+                + "\"ignore_eos\":true}"));
+        assertEquals(200, long_.get("usage").get("completion_tokens").asInt(), "ignore_eos runs to max_tokens");
         JsonNode defaults = ok(server.post("/v1/completions", "{\"prompt\":\"Once upon a time\",\"seed\":1}"));
         assertTrue(defaults.get("usage").get("completion_tokens").asInt() <= RequestPlanner
                 .COMPLETIONS_DEFAULT_MAX_TOKENS);
