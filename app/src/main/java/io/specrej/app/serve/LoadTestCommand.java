@@ -72,6 +72,10 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--best-of", paramLabel = "B", description = "best_of for best_of_n.")
     Integer bestOf;
 
+    @Option(names = "--prompt", paramLabel = "TEXT",
+            description = "Send this prompt in every request (default: eight short instructions in turn).")
+    String prompt;
+
     @Option(names = "--ignore-eos", description = "Send ignore_eos: every request generates max_tokens tokens.")
     boolean ignoreEos;
 
@@ -148,7 +152,8 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private One one(HttpClient client, URI uri, int index, ObjectNode extraFields) throws Exception {
         ObjectNode body = Jsons.MAPPER.createObjectNode();
-        body.putArray("messages").addObject().put("role", "user").put("content", PROMPTS[index % PROMPTS.length]);
+        body.putArray("messages").addObject().put("role", "user").put("content",
+                prompt != null ? prompt : PROMPTS[index % PROMPTS.length]);
         body.put("max_tokens", maxTokens);
         body.put("n", n);
         body.put("seed", index);
