@@ -47,7 +47,7 @@ class RunBudgetCheckTest {
         Cli.Result spr = Cli.run("run", "--prompts", prompts(), "--limit", "1", "--strategy", "specrej", "--n",
                 "1000000000", "--max-new-tokens", "8", "--out", out, "--progress", "none");
         assertEquals(2, spr.code(), spr.toString());
-        assertTrue(spr.err().contains("--n 1000000000 initial sequences need"), spr.err());
+        assertTrue(spr.err().contains("--n 1000000000 candidates") && spr.err().contains("of heap"), spr.err());
         Cli.Result bon = Cli.run("run", "--prompts", prompts(), "--limit", "1", "--strategy", "bon", "--n",
                 "1000000000", "--max-new-tokens", "8", "--out", out, "--progress", "none");
         assertEquals(2, bon.code(), bon.toString());

@@ -48,7 +48,9 @@ final class BestOfNPolicy extends RequestPolicy {
                 if (!run.batch.prefillDone()) {
                     return Work.PREFILL;
                 }
-                run.prefillScorer();
+                if (run.scorerPrefillPending()) {
+                    return Work.PREFILL_REWARD;
+                }
                 first = 0;
                 startWave();
                 return generate();

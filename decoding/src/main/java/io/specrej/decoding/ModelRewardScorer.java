@@ -39,6 +39,9 @@ public final class ModelRewardScorer implements RewardScorer {
     private List<ChatMessage> context;
     private int[] shared = new int[0];
     private int sharedId = -1;
+    /** Shared tokens run so far, when the shared prompt runs in chunks ({@link #addSharedChunk}). */
+    private int sharedFed;
+    private boolean sharedReady;
     private int suffixTokens;
     private double tokensPerGenerated = 1.0;
     private long tokensProcessed;
@@ -112,10 +115,45 @@ public final class ModelRewardScorer implements RewardScorer {
     /** Runs the shared prompt once; a long one gets its bf16 copy for every trajectory's attention (see the model). */
     @Override
     public void prefillShared() {
+        startShared();
+        if (!sharedReady) {
+            ForwardBatch.Builder builder = new ForwardBatch.Builder();
+            addSharedChunk(builder, shared.length);
+            model.forward(cache, builder.build());
+            afterSharedChunk();
+        }
+    }
+
+    @Override
+    public int sharedRemaining() {
+        return sharedId < 0 ? shared.length : shared.length - sharedFed;
+    }
+
+    /** Makes the shared prompt's sequence; its tokens then run in chunks, possibly beside other requests' work. */
+    void startShared() {
+        if (sharedId >= 0) {
+            return;
+        }
         sharedId = cache.newSequence(account);
-        if (shared.length > 0) {
-            model.forwardLast(cache, new int[] {sharedId}, new int[] {0, shared.length}, 1, shared);
-            tokensProcessed += shared.length;
+        sharedFed = 0;
+        sharedReady = shared.length == 0;
+    }
+
+    /** Adds the next at most {@code maxTokens} shared tokens to a reward-model pass; returns how many. */
+    int addSharedChunk(ForwardBatch.Builder builder, int maxTokens) {
+        int n = Math.min(maxTokens, shared.length - sharedFed);
+        if (n > 0) {
+            builder.add(sharedId, shared, sharedFed, n, sharedFed + n == shared.length);
+            sharedFed += n;
+            tokensProcessed += n;
+        }
+        return n;
+    }
+
+    /** After a pass with a shared chunk: once all of it ran, a long prompt gets its bf16 copy (see the model). */
+    void afterSharedChunk() {
+        if (!sharedReady && sharedFed == shared.length) {
+            sharedReady = true;
             model.attachPrefix(cache, sharedId);
         }
     }
@@ -299,6 +337,8 @@ public final class ModelRewardScorer implements RewardScorer {
     public void end() {
         cache.removeAll(account); // frees the shared prompt's bf16 copy too (native memory)
         sharedId = -1;
+        sharedFed = 0;
+        sharedReady = false;
     }
 
     /**

@@ -130,16 +130,16 @@ final class PromptRun {
         }
     }
 
-    /** Prefills the scorer's shared prompt (the generator's prompt runs through the step loop, in chunks). */
-    void prefillScorer() {
-        if (scorer == null) {
-            return;
+    /**
+     * Whether the scorer's shared prompt still has tokens to run (through the loop's reward-model passes, in
+     * chunks); makes its sequence the first time.
+     */
+    boolean scorerPrefillPending() {
+        if (scorer instanceof ModelRewardScorer m) {
+            m.startShared();
+            return m.sharedRemaining() > 0;
         }
-        long t0 = System.nanoTime();
-        memory.beforeGrowth();
-        scorer.prefillShared();
-        memory.afterGrowth();
-        prefillNanos += System.nanoTime() - t0;
+        return false;
     }
 
     List<Trajectory> fork(int firstIndex, int count) {

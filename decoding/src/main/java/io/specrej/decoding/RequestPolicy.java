@@ -7,17 +7,18 @@ import java.util.List;
 /**
  * One request's algorithm (plain sampling, Best-of-N, Speculative Rejection) as a state machine that a
  * {@link StepLoop} drives: each iteration the loop asks {@link #next()} what the request wants — a chunk of prompt
- * prefill, a decode step of its running sequences, a scoring of some trajectories, or nothing more — runs that work
+ * prefill (the generator's, then the reward model's), a decode step of its running sequences, a scoring of some trajectories, or nothing more — runs that work
  * merged with every other request's in one generator pass and one reward-model pass, and reports back through
  * {@link #stepped()} and {@link #scored}. A policy never runs a model; it only decides, forks, rejects and frees.
  */
 public abstract class RequestPolicy {
     /** What a request wants from the next iteration. */
-    enum Kind { PREFILL, DECODE, SCORE, DONE }
+    enum Kind { PREFILL, PREFILL_REWARD, DECODE, SCORE, DONE }
 
     /** @param toScore the trajectories to score, for {@link Kind#SCORE} */
     record Work(Kind kind, List<Trajectory> toScore) {
         static final Work PREFILL = new Work(Kind.PREFILL, List.of());
+        static final Work PREFILL_REWARD = new Work(Kind.PREFILL_REWARD, List.of());
         static final Work DECODE = new Work(Kind.DECODE, List.of());
 
         static Work score(List<Trajectory> list) {

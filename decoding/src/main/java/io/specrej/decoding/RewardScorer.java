@@ -29,8 +29,16 @@ public interface RewardScorer extends AutoCloseable {
     /** Bytes that {@link #prefillShared} will add: state every trajectory of this prompt shares, counted once. */
     long sharedBytes();
 
-    /** Computes the shared state (e.g. the reward model's KV of the rendered prompt). */
+    /** Computes the shared state (e.g. the reward model's KV of the rendered prompt) in one pass of its own. */
     void prefillShared();
+
+    /**
+     * Tokens of shared state still to compute; a scorer that has some ({@link ModelRewardScorer}) runs them in
+     * chunks of a {@link RewardService}'s passes instead of {@link #prefillShared}.
+     */
+    default int sharedRemaining() {
+        return 0;
+    }
 
     /**
      * An estimate of the KV bytes one trajectory needs beyond the shared ones once its response has

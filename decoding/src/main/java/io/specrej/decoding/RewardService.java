@@ -83,31 +83,65 @@ public final class RewardService implements AutoCloseable {
      * growth checked against its own budget.
      */
     public static void runTogether(List<ScoreJob> jobs) {
-        Map<RewardService, List<ModelRewardScorer.Pending>> byService = new IdentityHashMap<>();
+        runTogether(jobs, List.of(), 0);
+    }
+
+    /** A request's shared prompt to prefill in chunks, and the budget its growth counts against. */
+    public record SharedPrefill(RewardScorer scorer, MemoryBudget budget) {
+    }
+
+    /**
+     * Completes the jobs and runs at most {@code prefillTokens} tokens of the given scorers' shared prompts (in
+     * order: a long one takes several calls), all in one forward pass per reward model.
+     */
+    public static void runTogether(List<ScoreJob> jobs, List<SharedPrefill> prefills, int prefillTokens) {
+        Map<RewardService, Pass> byService = new IdentityHashMap<>();
         for (ScoreJob job : jobs) {
             if (!job.complete()) {
                 ModelRewardScorer.Pending p = (ModelRewardScorer.Pending) job;
-                byService.computeIfAbsent(p.service(), s -> new ArrayList<>()).add(p);
+                byService.computeIfAbsent(p.service(), s -> new Pass()).jobs.add(p);
             }
         }
-        for (Map.Entry<RewardService, List<ModelRewardScorer.Pending>> e : byService.entrySet()) {
+        int left = prefillTokens;
+        for (SharedPrefill p : prefills) {
+            if (left > 0 && p.scorer() instanceof ModelRewardScorer m) {
+                m.startShared();
+                Pass pass = byService.computeIfAbsent(m.service(), s -> new Pass());
+                left -= m.addSharedChunk(pass.builder, left);
+                pass.prefills.add(p);
+            }
+        }
+        for (Map.Entry<RewardService, Pass> e : byService.entrySet()) {
             e.getKey().run(e.getValue());
         }
     }
 
-    private void run(List<ModelRewardScorer.Pending> pending) {
-        ForwardBatch.Builder builder = new ForwardBatch.Builder();
-        for (ModelRewardScorer.Pending p : pending) {
-            p.addRows(builder);
+    /** One pass's rows: shared-prompt chunks first (already in the builder), then the jobs' rows. */
+    private static final class Pass {
+        final ForwardBatch.Builder builder = new ForwardBatch.Builder();
+        final List<ModelRewardScorer.Pending> jobs = new ArrayList<>();
+        final List<SharedPrefill> prefills = new ArrayList<>();
+    }
+
+    private void run(Pass pass) {
+        for (ModelRewardScorer.Pending p : pass.jobs) {
+            p.addRows(pass.builder);
         }
-        for (ModelRewardScorer.Pending p : pending) {
+        for (ModelRewardScorer.Pending p : pass.jobs) {
             p.budget().beforeGrowth();
         }
-        float[] out = reward.model().forward(cache, builder.build());
-        for (ModelRewardScorer.Pending p : pending) {
+        for (SharedPrefill p : pass.prefills) {
+            p.budget().beforeGrowth();
+        }
+        float[] out = reward.model().forward(cache, pass.builder.build());
+        for (ModelRewardScorer.Pending p : pass.jobs) {
             p.budget().afterGrowth();
         }
-        for (ModelRewardScorer.Pending p : pending) {
+        for (SharedPrefill p : pass.prefills) {
+            p.budget().afterGrowth();
+            ((ModelRewardScorer) p.scorer()).afterSharedChunk();
+        }
+        for (ModelRewardScorer.Pending p : pass.jobs) {
             p.finish(out);
         }
     }

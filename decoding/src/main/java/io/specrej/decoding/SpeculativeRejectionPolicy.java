@@ -50,7 +50,9 @@ final class SpeculativeRejectionPolicy extends RequestPolicy {
                 if (!run.batch.prefillDone()) {
                     return Work.PREFILL;
                 }
-                run.prefillScorer();
+                if (run.scorerPrefillPending()) {
+                    return Work.PREFILL_REWARD;
+                }
                 forkRunning(0, initial);
                 run.batch.releasePrompt(); // no more forks: the prompt's pages live on in the forks that share them
                 phase = Phase.LOOP;
@@ -64,8 +66,8 @@ final class SpeculativeRejectionPolicy extends RequestPolicy {
     }
 
     /**
-     * The initial batch: the budget's choice (capped by maxBatch), or the given n, which must fit the budget with
-     * room for {@link SpeculativeRejection#MIN_TOKENS_PER_SEQUENCE} tokens each.
+     * The initial batch: the budget's choice (capped by maxBatch), or the given n, which may exceed what the budget
+     * holds (the first decisions then reject down to it) but not what the heap holds for its candidates' results.
      */
     @Override
     int plan() {
@@ -75,15 +77,7 @@ final class SpeculativeRejectionPolicy extends RequestPolicy {
         if (n == null) {
             return fit;
         }
-        long shared = run.sharedBytes();
-        long each = run.bytesPerSequence(min);
-        if (n > (run.setup.memoryBudgetBytes() - shared) / Math.max(1, each)) {
-            throw new io.specrej.engine.BadInputException("--n " + n + " initial sequences need at least "
-                    + Math.addExact(shared, Math.multiplyExact((long) n, each)) + " bytes of KV for " + min
-                    + " tokens each next to the " + run.promptLength() + "-token prompt; --memory-budget "
-                    + run.setup.memoryBudgetBytes() + " bytes holds " + Math.max(0, (run.setup.memoryBudgetBytes()
-                    - shared) / Math.max(1, each)) + "; lower --n or raise --memory-budget");
-        }
+        run.checkResultsFit(n);
         return n;
     }
 

@@ -176,18 +176,19 @@ public final class StepLoop {
         List<Entry> scoring = new ArrayList<>();
         List<Entry> decoding = new ArrayList<>();
         List<Entry> prefilling = new ArrayList<>();
+        List<Entry> rewardPrefilling = new ArrayList<>();
         resetPeaks(); // asking policies may prefill a reward model's shared prompt (that cache grows alone)
         for (Entry e : snapshot()) {
             if (e.cancel != null) {
                 fail(e, e.cancel, firstFailure);
                 continue;
             }
-            dispatch(e, scoring, decoding, prefilling, firstFailure);
+            dispatch(e, scoring, decoding, prefilling, rewardPrefilling, firstFailure);
         }
         recordPeak();
-        if (!scoring.isEmpty()) {
+        if (!scoring.isEmpty() || !rewardPrefilling.isEmpty()) {
             resetPeaks();
-            score(scoring, decoding, prefilling, firstFailure);
+            score(scoring, rewardPrefilling, decoding, prefilling, firstFailure);
             recordPeak();
         }
         if (!decoding.isEmpty() || !prefilling.isEmpty()) {
@@ -205,7 +206,7 @@ public final class StepLoop {
 
     /** Asks a request for its next work (or takes the work it still has) and files it. */
     private void dispatch(Entry e, List<Entry> scoring, List<Entry> decoding, List<Entry> prefilling,
-                          RuntimeException[] firstFailure) {
+                          List<Entry> rewardPrefilling, RuntimeException[] firstFailure) {
         try {
             RequestPolicy.Work w = e.pending != null ? e.pending : e.policy.next();
             e.pending = w;
@@ -214,15 +215,19 @@ public final class StepLoop {
                 case SCORE -> scoring.add(e);
                 case DECODE -> decoding.add(e);
                 case PREFILL -> prefilling.add(e);
+                case PREFILL_REWARD -> rewardPrefilling.add(e);
             }
         } catch (RuntimeException ex) {
             fail(e, ex, firstFailure);
         }
     }
 
-    /** Every scoring asked for, in one reward-model pass per reward model; then the scored ask again. */
-    private void score(List<Entry> scoring, List<Entry> decoding, List<Entry> prefilling,
-                       RuntimeException[] firstFailure) {
+    /**
+     * Every scoring asked for and the reward model's prompt chunks, in one reward-model pass per reward model; then
+     * the scored ask again.
+     */
+    private void score(List<Entry> scoring, List<Entry> rewardPrefilling, List<Entry> decoding,
+                       List<Entry> prefilling, RuntimeException[] firstFailure) {
         long t0 = System.nanoTime();
         List<ScoreJob> jobs = new ArrayList<>();
         List<Entry> owners = new ArrayList<>();
@@ -234,15 +239,26 @@ public final class StepLoop {
                 fail(e, ex, firstFailure);
             }
         }
+        List<RewardService.SharedPrefill> prefills = new ArrayList<>();
+        for (Entry e : rewardPrefilling) {
+            prefills.add(new RewardService.SharedPrefill(e.policy.run.scorer, e.policy.run.memory));
+        }
         try {
-            RewardService.runTogether(jobs);
+            RewardService.runTogether(jobs, prefills, prefillTokens);
         } catch (RuntimeException ex) {
             for (Entry e : owners) {
+                fail(e, ex, firstFailure);
+            }
+            for (Entry e : rewardPrefilling) {
                 fail(e, ex, firstFailure);
             }
             return;
         }
         long elapsed = System.nanoTime() - t0;
+        for (Entry e : rewardPrefilling) {
+            e.policy.run.prefillNanos += elapsed;
+            e.pending = null; // asks again: more chunks, or forking
+        }
         for (int i = 0; i < owners.size(); i++) {
             Entry e = owners.get(i);
             e.policy.run.rewardNanos += elapsed;
@@ -261,7 +277,7 @@ public final class StepLoop {
                     case DONE -> complete(e);
                     case DECODE -> decoding.add(e);
                     case PREFILL -> prefilling.add(e);
-                    case SCORE -> { }
+                    case SCORE, PREFILL_REWARD -> { } // next iteration
                 }
             } catch (RuntimeException ex) {
                 fail(e, ex, firstFailure);

@@ -296,7 +296,7 @@ class ServerTest {
         List<String> bodies = new ArrayList<>();
         String[] strategies = {"", "\"strategy\":\"best_of_n\",\"best_of\":3,",
             "\"strategy\":\"speculative_rejection\",\"memory_budget\":3000000,"};
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 16; i++) {
             bodies.add(chat("Tell me about topic " + i, strategies[i % 3] + "\"max_tokens\":" + (16 + i)
                     + ",\"seed\":" + (50 + i)));
         }
