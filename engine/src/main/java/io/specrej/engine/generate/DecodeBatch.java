@@ -197,7 +197,8 @@ public final class DecodeBatch {
     /** Samples a sequence's next token from its row of logits. */
     void sample(SequenceState s, float[] logits, int row, Sampler sampler) {
         int vocab = model.outputWidth();
-        s.append(sampler.sample(logits, row * vocab, vocab, sampling, s.random()));
+        s.append(sampler.sample(logits, row * vocab, vocab, sampling, s.random(), prompt, s.tokenBuffer(),
+                s.length()));
         if (trackLogProbs) {
             s.addLogProb(LogProbs.of(logits, row * vocab, vocab, s.lastToken()));
         }

@@ -43,6 +43,11 @@ public final class SequenceState {
         return Arrays.copyOf(tokens, length);
     }
 
+    /** The token array itself (valid up to {@link #length()}), for the penalties: no copy per step. */
+    int[] tokenBuffer() {
+        return tokens;
+    }
+
     public int length() {
         return length;
     }

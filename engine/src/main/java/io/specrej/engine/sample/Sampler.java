@@ -14,8 +14,30 @@ public final class Sampler {
     private float[] probs = new float[0];
     private int[] candidates = new int[0];
     private long[] packed = new long[0];
+    private float[] row = new float[0];
+    private final Penalties penalties = new Penalties();
 
-    /** Chooses a token from {@code logits[off, off + vocab)} with the given parameters and stream. */
+    /**
+     * Chooses a token with the given parameters' penalties applied to a copy of the row first (the model's logits are
+     * left as they are: a prompt's row serves every fork, and log-probabilities are read from the raw row).
+     *
+     * @param prompt   the prompt's ids (repetition penalty)
+     * @param response the response so far, its first {@code responseLength} ids
+     */
+    public int sample(float[] logits, int off, int vocab, SamplingParams p, RandomStream random, int[] prompt,
+                      int[] response, int responseLength) {
+        if (!p.penalized()) {
+            return sample(logits, off, vocab, p, random);
+        }
+        if (row.length < vocab) {
+            row = new float[vocab];
+        }
+        System.arraycopy(logits, off, row, 0, vocab);
+        penalties.apply(row, 0, vocab, p, prompt, response, responseLength);
+        return sample(row, 0, vocab, p, random);
+    }
+
+    /** Chooses a token from {@code logits[off, off + vocab)} with the given parameters and stream (no penalties). */
     public int sample(float[] logits, int off, int vocab, SamplingParams p, RandomStream random) {
         if (p.greedy()) {
             return VectorOps.argmax(logits, off, vocab);
@@ -38,6 +60,13 @@ public final class Sampler {
         }
         if (p.topP() < 1.0) {
             kept = keepNucleus(kept, total, p.topP());
+            total = 0;
+            for (int i = 0; i < kept; i++) {
+                total += probs[i];
+            }
+        }
+        if (p.minP() > 0) {
+            kept = keepMinP(kept, (float) p.minP());
             total = 0;
             for (int i = 0; i < kept; i++) {
                 total += probs[i];
@@ -179,6 +208,28 @@ public final class Sampler {
         int t = candidates[i];
         candidates[i] = candidates[j];
         candidates[j] = t;
+    }
+
+    /**
+     * Keeps the candidates at least {@code minP} times as likely as the most likely (transformers' MinPLogitsWarper;
+     * the ratio does not depend on normalisation, and the most likely candidate's unnormalised weight is exactly 1),
+     * in their current order.
+     */
+    private int keepMinP(int kept, float minP) {
+        float top = 0;
+        for (int i = 0; i < kept; i++) {
+            top = Math.max(top, probs[i]);
+        }
+        float threshold = minP * top;
+        int n = 0;
+        for (int i = 0; i < kept; i++) {
+            if (probs[i] >= threshold) {
+                candidates[n] = candidates[i];
+                probs[n] = probs[i];
+                n++;
+            }
+        }
+        return n;
     }
 
     /**

@@ -91,7 +91,7 @@ class StepRunnerTest {
         int[] promptA = prompt(40, 2);
         int[] promptB = prompt(90, 3);
         SamplingParams a = SamplingParams.sample(20.0, 0, 1.0);
-        SamplingParams b = SamplingParams.GREEDY;
+        SamplingParams b = SamplingParams.GREEDY.with(1.3, 0.5, 0.2, 0); // penalties: the tokens so far matter
         StopCondition stopB = s -> s.length() >= 2 && s.lastToken() % 5 == 0; // a stop rule of B's own
         List<SequenceState> aloneA = alone(promptA, a, 11, 4, 20, StopCondition.NONE);
         List<SequenceState> aloneB = alone(promptB, b, 12, 2, 15, stopB);
