@@ -23,6 +23,25 @@ final class SamplingOptions {
             description = "Nucleus sampling mass in (0, 1]. Default: generation_config.json's, else 1.0.")
     Double topP;
 
+    @Option(names = "--repetition-penalty", paramLabel = "R",
+            description = "transformers' repetition_penalty: logits of tokens already in the prompt or response are "
+                    + "divided by R when positive, multiplied when negative (default 1 = off).")
+    Double repetitionPenalty;
+
+    @Option(names = "--presence-penalty", paramLabel = "P",
+            description = "OpenAI's presence_penalty in [-2, 2]: each token already in the response loses P from its "
+                    + "logit (default 0).")
+    Double presencePenalty;
+
+    @Option(names = "--frequency-penalty", paramLabel = "F",
+            description = "OpenAI's frequency_penalty in [-2, 2]: F per occurrence in the response (default 0).")
+    Double frequencyPenalty;
+
+    @Option(names = "--min-p", paramLabel = "P",
+            description = "Drop tokens less likely than P times the most likely, after top-k and top-p (default 0 "
+                    + "= off).")
+    Double minP;
+
     @Option(names = "--greedy",
             description = "Take the most likely token at every step (argmax), ignoring the sampling options. "
                     + "Also the default when generation_config.json says do_sample=false and no sampling option "
@@ -31,6 +50,11 @@ final class SamplingOptions {
 
     /** The sampling to use: options first, then the generation config, then transformers' plain defaults. */
     SamplingParams resolve(GenerationConfig generation, Path modelDir) {
+        return warpers(generation, modelDir).with(or(repetitionPenalty, 1.0), or(presencePenalty, 0.0),
+                or(frequencyPenalty, 0.0), or(minP, 0.0));
+    }
+
+    private SamplingParams warpers(GenerationConfig generation, Path modelDir) {
         boolean explicit = temperature != null || topK != null || topP != null;
         if (greedy) {
             // Still validated: a --top-p of 1.5 is a mistake even when greedy ignores it.

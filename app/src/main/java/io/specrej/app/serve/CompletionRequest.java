@@ -14,7 +14,8 @@ import java.util.Set;
  * does.
  */
 record CompletionRequest(boolean chat, String model, List<ChatMessage> messages, String promptText, int[] promptIds,
-                         Integer maxTokens, Double temperature, Double topP, Integer topK, int n, Long seed,
+                         Integer maxTokens, Double temperature, Double topP, Integer topK, Double minP,
+                         Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty, int n, Long seed,
                          List<String> stop, boolean stream, boolean includeUsage, String strategy, Integer bestOf,
                          Double alpha, Integer decisionEvery, Integer maxCandidates, Long memoryBudget,
                          boolean returnCandidates, boolean ignoreEos) {
@@ -61,6 +62,10 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
         Double temperature = Jsons.number(body, "temperature", 0, 2);
         Double topP = Jsons.number(body, "top_p", Double.MIN_VALUE, 1);
         Long topK = Jsons.integer(body, "top_k", -1, Integer.MAX_VALUE);
+        Double minP = Jsons.number(body, "min_p", 0, 1);
+        Double repetitionPenalty = Jsons.number(body, "repetition_penalty", Double.MIN_VALUE, 1e6);
+        Double presencePenalty = Jsons.number(body, "presence_penalty", -2, 2);
+        Double frequencyPenalty = Jsons.number(body, "frequency_penalty", -2, 2);
         Long n = Jsons.integer(body, "n", 1, limits.maxN());
         Long seed = Jsons.integer(body, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
         List<String> stop = stop(body);
@@ -115,7 +120,8 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
         }
         return new CompletionRequest(chat, model, messages, promptText, promptIds,
                 maxTokens == null ? null : maxTokens.intValue(), temperature, topP,
-                topK == null ? null : topK.intValue(), count, seed, stop, stream != null && stream, includeUsage,
+                topK == null ? null : topK.intValue(), minP, repetitionPenalty, presencePenalty, frequencyPenalty,
+                count, seed, stop, stream != null && stream, includeUsage,
                 strategy, bestOf == null ? null : bestOf.intValue(), alpha,
                 decisionEvery == null ? null : decisionEvery.intValue(),
                 maxCandidates == null ? null : maxCandidates.intValue(), memoryBudget,

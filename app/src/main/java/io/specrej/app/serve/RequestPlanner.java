@@ -99,11 +99,18 @@ final class RequestPlanner {
         }
     }
 
+    /** The request's warpers, then its penalties and min-p (all off unless asked for). */
     private SamplingParams sampling(CompletionRequest r) {
+        return warpers(r).with(r.repetitionPenalty() != null ? r.repetitionPenalty() : 1.0,
+                r.presencePenalty() != null ? r.presencePenalty() : 0.0,
+                r.frequencyPenalty() != null ? r.frequencyPenalty() : 0.0, r.minP() != null ? r.minP() : 0.0);
+    }
+
+    private SamplingParams warpers(CompletionRequest r) {
         if (r.temperature() != null && r.temperature() == 0) {
             return SamplingParams.GREEDY;
         }
-        boolean explicit = r.temperature() != null || r.topP() != null || r.topK() != null;
+        boolean explicit = r.temperature() != null || r.topP() != null || r.topK() != null || r.minP() != null;
         if (!explicit && Boolean.FALSE.equals(generationConfig.doSample())) {
             return SamplingParams.GREEDY;
         }

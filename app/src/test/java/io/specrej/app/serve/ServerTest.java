@@ -112,6 +112,15 @@ class ServerTest {
         JsonNode long_ = ok(server.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":200,\"seed\":1,"
                 + "\"ignore_eos\":true}"));
         assertEquals(200, long_.get("usage").get("completion_tokens").asInt(), "ignore_eos runs to max_tokens");
+        // Penalties change a greedy continuation (the mini model repeats itself without them).
+        String greedy = "{\"prompt\":\"The list: apples, apples, apples,\",\"max_tokens\":24,\"temperature\":0";
+        JsonNode plain = ok(server.post("/v1/completions", greedy + "}"));
+        JsonNode penalised = ok(server.post("/v1/completions", greedy + ",\"repetition_penalty\":1.5,"
+                + "\"frequency_penalty\":1.0,\"presence_penalty\":0.5,\"min_p\":0.05}"));
+        assertFalse(plain.get("choices").get(0).get("text").asText()
+                .equals(penalised.get("choices").get(0).get("text").asText()), "penalties change the text");
+        assertError(server.post("/v1/completions", "{\"prompt\":\"x\",\"presence_penalty\":3}"), 400,
+                "presence_penalty", "[-2, 2]");
         JsonNode defaults = ok(server.post("/v1/completions", "{\"prompt\":\"Once upon a time\",\"seed\":1}"));
         assertTrue(defaults.get("usage").get("completion_tokens").asInt() <= RequestPlanner
                 .COMPLETIONS_DEFAULT_MAX_TOKENS);
