@@ -1,5 +1,7 @@
 package io.specrej.app.serve;
 
+import io.specrej.engine.generate.StopStrings;
+
 import io.specrej.decoding.BestOfN;
 import io.specrej.decoding.DecodingSetup;
 import io.specrej.decoding.Generation;

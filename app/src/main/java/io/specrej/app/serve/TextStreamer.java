@@ -1,5 +1,7 @@
 package io.specrej.app.serve;
 
+import io.specrej.engine.generate.StopStrings;
+
 import io.specrej.engine.text.HfTokenizer;
 import java.util.Arrays;
 

@@ -1,16 +1,14 @@
-package io.specrej.app.serve;
+package io.specrej.engine.generate;
 
-import io.specrej.engine.generate.SequenceState;
-import io.specrej.engine.generate.StopCondition;
 import io.specrej.engine.text.HfTokenizer;
 import java.util.List;
 
 /**
- * OpenAI's {@code stop}: a sequence ends when its decoded text contains one of the strings, and the text returned
+ * Stop strings (OpenAI's {@code stop}, vLLM's and transformers' {@code stop_strings}): a sequence ends when its decoded text contains one of the strings, and the text returned
  * ends before it. A new occurrence must end in the newest token, so only a tail of the tokens is decoded per step
  * (enough for the longest string), not the whole response.
  */
-final class StopStrings implements StopCondition {
+public final class StopStrings implements StopCondition {
     /** Tokens decoded beyond the longest stop string's length, for tokens that decode to nothing. */
     private static final int SLACK_TOKENS = 8;
 
@@ -18,7 +16,7 @@ final class StopStrings implements StopCondition {
     private final HfTokenizer tokenizer;
     private final int tailTokens;
 
-    StopStrings(List<String> strings, HfTokenizer tokenizer) {
+    public StopStrings(List<String> strings, HfTokenizer tokenizer) {
         this.strings = strings;
         this.tokenizer = tokenizer;
         int longest = 0;
@@ -28,7 +26,7 @@ final class StopStrings implements StopCondition {
         this.tailTokens = longest + SLACK_TOKENS;
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return strings.isEmpty();
     }
 
@@ -49,7 +47,7 @@ final class StopStrings implements StopCondition {
     }
 
     /** The text up to the first stop string (all of it when none occurs). */
-    String cut(String text) {
+    public String cut(String text) {
         int end = text.length();
         for (String stop : strings) {
             int at = text.indexOf(stop);
@@ -64,7 +62,7 @@ final class StopStrings implements StopCondition {
      * How much of a growing text can be sent now: not a trailing replacement character (an incomplete UTF-8
      * sequence the next token completes), nor a tail that could still become a stop string.
      */
-    int safeLength(String text) {
+    public int safeLength(String text) {
         int end = text.length();
         while (end > 0 && text.charAt(end - 1) == '\uFFFD') {
             end--;
