@@ -106,9 +106,9 @@ public final class TransformerModel implements AutoCloseable {
         return new KvCache(config.layers(), config.kvDim(), precision);
     }
 
-    /** Width of an output row: the vocabulary for a causal LM, num_labels for a classifier. */
+    /** Width of an output row: the vocabulary for a causal LM, the reward head's row otherwise. */
     public int outputWidth() {
-        return config.head() == Head.CAUSAL_LM ? config.vocabSize() : config.numLabels();
+        return weights.head().width();
     }
 
     /**
@@ -209,13 +209,13 @@ public final class TransformerModel implements AutoCloseable {
                 }
             }
         }
-        all.add(config.head() == Head.CAUSAL_LM ? weights.lmHead() : weights.score());
+        all.addAll(weights.head().matrices());
         return all;
     }
 
     /** The weight matrix the causal-LM head multiplies by (the embedding when tied), for inspection. */
     WeightMatrix lmHead() {
-        return weights.lmHead();
+        return ((LmHead) weights.head()).weight();
     }
 
     @Override
