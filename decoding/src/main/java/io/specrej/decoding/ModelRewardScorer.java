@@ -17,20 +17,21 @@ import java.util.List;
  * <p>Why truncate rather than append: re-tokenizing a longer text can change its last tokens (a BPE merge across the
  * old end), and the end-of-turn tokens the template closes a partial response with must be replaced. Because
  * attention is causal, the KV of a kept prefix is exactly what a full run would compute, so the score equals
- * {@link RewardModel#score} of the whole input. Only tokens up to the pooled one (the rightmost non-pad) are fed:
- * later ones cannot change it. When the cache already holds the whole input, the pooled token is fed again to read
+ * {@link RewardModel#score} of the whole input. Only tokens up to the last one the head reads are fed:
+ * later ones cannot change it. When the cache already holds the whole input, that token is fed again to read
  * its output.
  */
 public final class ModelRewardScorer implements RewardScorer {
     private final RewardModel reward;
     private final TransformerModel model;
     private final RewardConversation conversation;
-    private final Integer padId;
     private final AutoCloseable[] owned;
     private KvCache cache;
     private String prompt;
     private int[] shared = new int[0];
     private int sharedId = -1;
+    /** What the reward model keeps from the shared prompt for every trajectory (ArmoRM: its gate token's row). */
+    private RewardModel.PromptState promptState = RewardModel.PromptState.NONE;
     private int suffixTokens;
     private double tokensPerGenerated = 1.0;
     private long tokensProcessed;
@@ -46,7 +47,6 @@ public final class ModelRewardScorer implements RewardScorer {
         this.reward = reward;
         this.model = reward.model();
         this.conversation = conversation;
-        this.padId = reward.padTokenId();
         this.cache = model.newCache();
     }
 
@@ -60,8 +60,8 @@ public final class ModelRewardScorer implements RewardScorer {
         TransformerModel model = TransformerModel.load(rewardDir);
         HfTokenizer tokenizer = null;
         try {
-            RewardModel reward = new RewardModel(model, labelIndex);
             tokenizer = HfTokenizer.load(rewardDir);
+            RewardModel reward = new RewardModel(model, labelIndex, tokenizer);
             return new ModelRewardScorer(reward, new RewardConversation(generatorTokenizer, tokenizer),
                     new AutoCloseable[] {tokenizer, model});
         } catch (RuntimeException e) {
@@ -109,7 +109,7 @@ public final class ModelRewardScorer implements RewardScorer {
     public void prefillShared() {
         sharedId = cache.newSequence();
         if (shared.length > 0) {
-            model.forwardLast(cache, new int[] {sharedId}, new int[] {0, shared.length}, 1, shared);
+            promptState = reward.prefill(cache, sharedId, shared);
             tokensProcessed += shared.length;
             model.attachPrefix(cache, sharedId);
         }
@@ -146,7 +146,7 @@ public final class ModelRewardScorer implements RewardScorer {
         for (int i = 0; i < n; i++) {
             Trajectory t = trajectories.get(i);
             inputs[i] = conversation.encode(prompt, t.tokens());
-            lengths[i] = RewardModel.pooledIndex(inputs[i], inputs[i].length, padId) + 1;
+            lengths[i] = reward.inputLength(inputs[i]);
             tokensFull += lengths[i];
             learnRatio(t.length(), lengths[i]);
         }
@@ -197,23 +197,20 @@ public final class ModelRewardScorer implements RewardScorer {
 
     private void run(Batch b, List<Trajectory> trajectories, int[][] inputs, int[] lengths, double[] scores,
                      MemoryBudget budget, boolean releaseAfter) {
-        int[] tokens = new int[b.offsets[b.count]];
-        int[] outputs = new int[b.count];
+        int[][] memberInputs = new int[b.count][];
+        int[] starts = new int[b.count];
         for (int k = 0; k < b.count; k++) {
-            int i = b.members[k];
-            int start = lengths[i] - (b.offsets[k + 1] - b.offsets[k]);
-            System.arraycopy(inputs[i], start, tokens, b.offsets[k], b.offsets[k + 1] - b.offsets[k]);
-            outputs[k] = b.offsets[k + 1] - 1;
+            memberInputs[k] = inputs[b.members[k]];
+            starts[k] = lengths[b.members[k]] - (b.offsets[k + 1] - b.offsets[k]);
         }
         budget.beforeGrowth();
-        float[] out = model.forward(cache, b.ids, b.offsets, b.count, tokens, outputs, b.count);
+        float[] out = reward.extend(cache, promptState, b.ids, b.count, memberInputs, starts);
         budget.afterGrowth();
-        tokensProcessed += tokens.length;
-        int width = model.outputWidth();
+        tokensProcessed += b.offsets[b.count];
         for (int k = 0; k < b.count; k++) {
             int i = b.members[k];
             Trajectory t = trajectories.get(i);
-            scores[i] = out[k * width + reward.labelIndex()];
+            scores[i] = out[k];
             t.setRewardCache(b.ids[k], inputs[i], lengths[i]);
             if (releaseAfter) {
                 release(t);
@@ -249,6 +246,7 @@ public final class ModelRewardScorer implements RewardScorer {
         cache.clear(); // the shared prompt's bf16 copy, if it got one, is native memory
         cache = model.newCache();
         sharedId = -1;
+        promptState = RewardModel.PromptState.NONE;
     }
 
     /**
@@ -272,7 +270,8 @@ public final class ModelRewardScorer implements RewardScorer {
                 t.setRewardCache(cache.fork(sharedId, 1)[0], shared, shared.length);
             }
             int keep = RewardConversation.commonPrefix(t.rewardTokens(), t.rewardLength(), input, length);
-            keep = Math.min(keep, length - 1); // the pooled token must run to be read
+            // The last token read must run to be read, and so must a gate the prompt's state does not cover.
+            keep = Math.min(keep, reward.firstToRun(promptState, input));
             cache.truncate(t.rewardCacheId(), keep);
             t.setRewardCache(t.rewardCacheId(), t.rewardTokens(), keep);
             members[count] = index;

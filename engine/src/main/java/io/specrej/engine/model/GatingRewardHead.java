@@ -127,6 +127,14 @@ record GatingRewardHead(int objectives, double temperature, int hiddenDim, int h
         return sum;
     }
 
+    @Override
+    public java.util.Map<String, float[]> explain(float[] rewardRow, float[] gateRow) {
+        java.util.Map<String, float[]> parts = new java.util.LinkedHashMap<>();
+        parts.put("rewards", java.util.Arrays.copyOfRange(rewardRow, 0, objectives));
+        parts.put("gating", java.util.Arrays.copyOfRange(gateRow, 2 * objectives, 3 * objectives));
+        return parts;
+    }
+
     /** The bound head; its scratch rows grow with the largest call and are then reused. */
     private final class Bound implements OutputHead {
         private final WeightMatrix regression;

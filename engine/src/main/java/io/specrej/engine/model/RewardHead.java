@@ -38,4 +38,12 @@ public interface RewardHead {
      * token's row ({@code gate[gateOffset ...]}; ignored otherwise).
      */
     float score(float[] out, int rewardOffset, float[] gate, int gateOffset, int label);
+
+    /**
+     * The parts of a score a user may want to see (ArmoRM: per-objective rewards and gating weights), by name, from
+     * {@link RewardModel#rows}; empty for a plain head.
+     */
+    default java.util.Map<String, float[]> explain(float[] rewardRow, float[] gateRow) {
+        return java.util.Map.of();
+    }
 }
