@@ -198,6 +198,18 @@ public final class TransformerModel implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Bytes of anonymous memory {@code backend} would hold for this model's weights ({@link MatmulBackend#copyBytes}:
+     * oneDNN's bf16 copies, Q8_0 blocks); weights it reads from the mapped checkpoint count nothing.
+     */
+    public long weightCopyBytes(MatmulBackend backend) {
+        long n = 0;
+        for (WeightMatrix m : matmulWeights()) {
+            n += backend.copyBytes(m);
+        }
+        return n;
+    }
+
     /** Every weight matrix the forward pass multiplies by (blocks, then the head). */
     private List<WeightMatrix> matmulWeights() {
         List<WeightMatrix> all = new ArrayList<>();
