@@ -26,11 +26,9 @@ final class Gpt2Architecture implements Architecture {
 
     @Override
     public Body body(ConfigFields f) {
-        int hidden = f.positiveInt("n_embd", null);
-        int heads = f.positiveInt("n_head", null);
-        if (hidden % heads != 0) {
-            throw new BadInputException(f.file + ": n_embd " + hidden + " is not divisible by n_head " + heads);
-        }
+        int[] hiddenAndHeads = GptConfigKeys.hiddenAndHeads(f);
+        int hidden = hiddenAndHeads[0];
+        int heads = hiddenAndHeads[1];
         if (f.bool("scale_attn_by_inverse_layer_idx", false)) {
             throw new BadInputException(f.file + ": scale_attn_by_inverse_layer_idx=true is not supported (expected false)");
         }
@@ -42,7 +40,7 @@ final class Gpt2Architecture implements Architecture {
         return new Body(hidden, f.positiveInt("n_layer", null), heads, heads, hidden / heads,
                 f.positiveInt("n_inner", 4 * hidden), f.positiveInt("n_positions", 1024),
                 f.positiveDouble("layer_norm_epsilon", 1e-5), 0, RopeScaling.NONE, f.bool("tie_word_embeddings", true),
-                true, true, true, GeluActivations.read(f), null, block);
+                true, true, true, GptConfigKeys.activation(f), null, block);
     }
 
     @Override

@@ -33,11 +33,9 @@ final class GptjArchitecture implements Architecture {
 
     @Override
     public Body body(ConfigFields f) {
-        int hidden = f.positiveInt("n_embd", null);
-        int heads = f.positiveInt("n_head", null);
-        if (hidden % heads != 0) {
-            throw new BadInputException(f.file + ": n_embd " + hidden + " is not divisible by n_head " + heads);
-        }
+        int[] hiddenAndHeads = GptConfigKeys.hiddenAndHeads(f);
+        int hidden = hiddenAndHeads[0];
+        int heads = hiddenAndHeads[1];
         int headDim = hidden / heads;
         // GPTJConfig's default; a null rotary_dim makes transformers rotate with embed_dim-wide tables, which only
         // works for one head, so it is refused rather than guessed.
@@ -55,7 +53,7 @@ final class GptjArchitecture implements Architecture {
         return new Body(hidden, f.positiveInt("n_layer", null), heads, heads, headDim,
                 f.positiveInt("n_inner", 4 * hidden), f.positiveInt("n_positions", 2048),
                 f.positiveDouble("layer_norm_epsilon", 1e-5), 10000.0, RopeScaling.NONE,
-                f.bool("tie_word_embeddings", false), false, false, true, GeluActivations.read(f), null, block);
+                f.bool("tie_word_embeddings", false), false, false, true, GptConfigKeys.activation(f), null, block);
     }
 
     @Override

@@ -2,20 +2,12 @@ package io.specrej.engine.model;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.TensorTable.Role;
-import io.specrej.engine.tensor.MatmulBackend;
-import io.specrej.engine.tensor.VectorOps;
 import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.weights.CheckpointWeights;
-import java.util.List;
 
 /** A causal LM's head: logits = lm_head · h (+ lm_head.bias for GPT-J); the embedding itself when tied. */
-final class LmHead implements OutputHead {
-    private final WeightMatrix weight;
-    private final float[] bias;
-
-    private LmHead(WeightMatrix weight, float[] bias) {
-        this.weight = weight;
-        this.bias = bias;
+final class LmHead {
+    private LmHead() {
     }
 
     /** Tied models have no lm_head.weight: save_pretrained drops the alias, and the binder reuses the embedding. */
@@ -28,7 +20,7 @@ final class LmHead implements OutputHead {
         }
     }
 
-    static LmHead bind(ModelConfig c, CheckpointWeights w, WeightMatrix embed) {
+    static LinearHead bind(ModelConfig c, CheckpointWeights w, WeightMatrix embed) {
         WeightMatrix weight = embed;
         if (!c.tieWordEmbeddings()) {
             if (!w.contains("lm_head.weight")) {
@@ -38,28 +30,6 @@ final class LmHead implements OutputHead {
             weight = w.matrix("lm_head.weight", c.vocabSize(), c.hiddenSize());
         }
         float[] bias = c.family().lmHeadBias() ? w.vector("lm_head.bias", c.vocabSize()) : null;
-        return new LmHead(weight, bias);
-    }
-
-    WeightMatrix weight() {
-        return weight;
-    }
-
-    @Override
-    public int width() {
-        return weight.rows();
-    }
-
-    @Override
-    public void apply(float[] in, int rows, float[] out, MatmulBackend matmul) {
-        matmul.multiply(in, rows, weight, out);
-        if (bias != null) {
-            VectorOps.addBiasRows(out, rows, bias);
-        }
-    }
-
-    @Override
-    public List<WeightMatrix> matrices() {
-        return List.of(weight);
+        return new LinearHead(weight, bias);
     }
 }

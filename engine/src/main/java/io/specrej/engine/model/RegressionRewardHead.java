@@ -31,7 +31,7 @@ record RegressionRewardHead() implements RewardHead {
 
     @Override
     public OutputHead bind(ModelConfig c, CheckpointWeights w) {
-        return new SequenceClassificationHead.Linear(w.matrix("regression_head.weight", 1, c.hiddenSize()));
+        return new LinearHead(w.matrix("regression_head.weight", 1, c.hiddenSize()), null);
     }
 
     @Override

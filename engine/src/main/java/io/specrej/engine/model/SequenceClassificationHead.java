@@ -2,10 +2,7 @@ package io.specrej.engine.model;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.TensorTable.Role;
-import io.specrej.engine.tensor.MatmulBackend;
-import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.weights.CheckpointWeights;
-import java.util.List;
 
 /**
  * transformers' {@code *ForSequenceClassification}: {@code score} [num_labels, hidden] without bias, read at the
@@ -50,7 +47,7 @@ record SequenceClassificationHead(int numLabels) implements RewardHead {
             throw new BadInputException(w.directory() + ": tensor score.bias is present; transformers' "
                     + c.architecture() + " has no score bias (expected score.weight only)");
         }
-        return new Linear(w.matrix("score.weight", numLabels, c.hiddenSize()));
+        return new LinearHead(w.matrix("score.weight", numLabels, c.hiddenSize()), null);
     }
 
     @Override
@@ -61,23 +58,5 @@ record SequenceClassificationHead(int numLabels) implements RewardHead {
     @Override
     public float score(float[] out, int rewardOffset, float[] gate, int gateOffset, int label) {
         return out[rewardOffset + label];
-    }
-
-    /** A bias-free linear head (score, regression_head). */
-    record Linear(WeightMatrix weight) implements OutputHead {
-        @Override
-        public int width() {
-            return weight.rows();
-        }
-
-        @Override
-        public void apply(float[] in, int rows, float[] out, MatmulBackend matmul) {
-            matmul.multiply(in, rows, weight, out);
-        }
-
-        @Override
-        public List<WeightMatrix> matrices() {
-            return List.of(weight);
-        }
     }
 }

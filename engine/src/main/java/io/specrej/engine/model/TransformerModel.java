@@ -227,7 +227,7 @@ public final class TransformerModel implements AutoCloseable {
 
     /** The weight matrix the causal-LM head multiplies by (the embedding when tied), for inspection. */
     WeightMatrix lmHead() {
-        return ((LmHead) weights.head()).weight();
+        return ((LinearHead) weights.head()).weight();
     }
 
     @Override
