@@ -130,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new BadInputException("--prompt-len + --new-tokens = " + (promptLength + newTokens)
                         + " exceeds the context window of " + lm.config().maxPositions() + " tokens");
             }
-            RewardModel reward = rm == null ? null : new RewardModel(rm, 0);
+            RewardModel reward = rm == null ? null : rewardModel(rm);
             long started = System.nanoTime();
             lm.prepareWeights();
             if (rm != null) {
@@ -306,7 +306,12 @@ final class BenchCommand implements Callable<Integer> {
         SplittableRandom random = new SplittableRandom(seed + 1);
         List<int[]> sequences = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            sequences.add(randomTokens(random, length, rm.config().vocabSize(), reward.padTokenId()));
+            int[] tokens = randomTokens(random, length, rm.config().vocabSize(), reward.padTokenId());
+            int[] gate = reward.gatePattern();
+            if (gate != null && gate.length < length) {
+                System.arraycopy(gate, 0, tokens, 1, gate.length); // ArmoRM reads its gating there
+            }
+            sequences.add(tokens);
         }
         // One forward per group whose KV fits SCORE_KV_BYTES: the same work as one call (tokens run in chunks of 256
         // either way), without holding every sequence's KV at once.
@@ -320,6 +325,17 @@ final class BenchCommand implements Callable<Integer> {
         res.scoreSeconds = (System.nanoTime() - t0) / 1e9;
         res.scoreMatmulSeconds = (Profile.nanos(Profile.MATMUL) + Profile.nanos(Profile.HEAD)) / 1e9;
         res.scoreAttentionSeconds = Profile.nanos(Profile.ATTENTION) / 1e9;
+    }
+
+    /** A gating head (ArmoRM) finds its gate tokens with the model's own tokenizer, when the directory has one. */
+    private RewardModel rewardModel(TransformerModel rm) {
+        if (rm.config().rewardHead() == null || rm.config().rewardHead().gateText() == null
+                || !java.nio.file.Files.isRegularFile(rewardModel.resolve(io.specrej.engine.text.HfTokenizer.FILE))) {
+            return new RewardModel(rm, 0); // names the missing tokenizer for a gating head
+        }
+        try (var tokenizer = io.specrej.engine.text.HfTokenizer.load(rewardModel)) {
+            return new RewardModel(rm, 0, tokenizer);
+        }
     }
 
     private static int[] randomTokens(SplittableRandom random, int length, int vocab, Integer avoid) {

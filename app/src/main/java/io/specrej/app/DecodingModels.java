@@ -10,7 +10,9 @@ import io.specrej.decoding.Strategy;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.GenerationConfig;
 import io.specrej.engine.model.Head;
+import io.specrej.engine.model.WeightMemory;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A loaded generator and reward scorer, shared by the commands that decode (run, demo). {@code self} as the reward
@@ -37,8 +39,9 @@ final class DecodingModels implements AutoCloseable {
     /**
      * @param reward      a reward model directory or "self"; null for either means the embedded default
      * @param rewardLabel which of the reward model's num_labels outputs is the reward (0 for the usual 1-label RM)
+     * @param kvBytes     the KV memory the run may use besides the weights (its --memory-budget)
      */
-    static DecodingModels load(Path generator, String reward, int rewardLabel) {
+    static DecodingModels load(Path generator, String reward, int rewardLabel, long kvBytes) {
         Path generatorDir = generator != null ? generator : DefaultModels.generator();
         Path rewardDir = reward == null ? DefaultModels.rewardModel()
                 : reward.equals(SELF) ? null : Path.of(reward);
@@ -50,6 +53,15 @@ final class DecodingModels implements AutoCloseable {
             }
             RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()
                     : ModelRewardScorer.load(rewardDir, generation.tokenizer(), rewardLabel);
+            try {
+                // Before any weight is copied: two 8B models in bf16 must fail here, not in the OOM killer.
+                WeightMemory.requireFits(scorer instanceof ModelRewardScorer m
+                        ? List.of(generation.model(), m.rewardModel().model()) : List.of(generation.model()),
+                        List.of("generator", "reward model"), kvBytes);
+            } catch (RuntimeException e) {
+                scorer.close();
+                throw e;
+            }
             return new DecodingModels(generatorDir, rewardDir, generation, scorer);
         } catch (RuntimeException e) {
             generation.close();

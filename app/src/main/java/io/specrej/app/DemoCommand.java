@@ -73,7 +73,7 @@ final class DemoCommand implements Callable<Integer> {
         DecodingSetup checked = DecodingSetup.of(n, alpha, budget, maxNewTokens, SamplingParams.GREEDY, seed)
                 .withDecideEvery(decisionEvery);
         PrintWriter out = spec.commandLine().getOut();
-        try (DecodingModels models = DecodingModels.load(null, null, 0)) {
+        try (DecodingModels models = DecodingModels.load(null, null, 0, 0)) {
             SamplingParams sampling = new SamplingOptions().resolve(models.generationConfig, models.generatorDir);
             intro(out, sampling, budget);
             warmUp(models, prompts.get(0), sampling, budget);

@@ -62,8 +62,8 @@ final class InspectCommand implements Callable<Integer> {
         r.put("directory", dir.toString());
         r.put("architecture", c.architecture());
         r.put("model_type", c.family().modelType());
-        r.put("head", c.head() == Head.CAUSAL_LM ? "causal_lm" : "sequence_classification");
-        if (c.head() == Head.SEQUENCE_CLASSIFICATION) {
+        r.put("head", c.head() == Head.CAUSAL_LM ? "causal_lm" : c.rewardHead().kind());
+        if (c.head() == Head.REWARD) {
             r.put("num_labels", c.numLabels());
         }
         r.put("layers", c.layers());
@@ -101,7 +101,7 @@ final class InspectCommand implements Callable<Integer> {
             JsonNode v = e.getValue();
             String value = switch (key) {
                 case "head" -> v.asText().equals("causal_lm") ? "causal LM"
-                        : "sequence classification (num_labels " + r.path("num_labels").asInt() + ")";
+                        : v.asText().replace('_', ' ') + " (num_labels " + r.path("num_labels").asInt() + ")";
                 case "parameters" -> String.format(Locale.ROOT, "%,d (%s)", v.asLong(), Units.count(v.asLong()));
                 case "weight_bytes", "kv_bytes_per_token" ->
                         String.format(Locale.ROOT, "%,d (%s)", v.asLong(), Units.bytes(v.asLong()));

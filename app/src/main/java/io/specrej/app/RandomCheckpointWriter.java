@@ -1,6 +1,7 @@
 package io.specrej.app;
 
 import io.specrej.engine.model.ModelConfig;
+import io.specrej.engine.model.TensorTable;
 import io.specrej.engine.tensor.DType;
 import io.specrej.engine.weights.SafetensorsWriter;
 import io.specrej.engine.weights.SafetensorsWriter.TensorSpec;
@@ -29,20 +30,20 @@ final class RandomCheckpointWriter {
 
     static Summary write(Path dir, ModelConfig config, DType dtype, long seed, long shardBytes, PrintWriter progress)
             throws IOException {
-        List<CheckpointLayout.Tensor> tensors = CheckpointLayout.of(config);
+        List<TensorTable.Entry> tensors = config.tensors();
         long parameters = 0;
-        for (CheckpointLayout.Tensor t : tensors) {
+        for (TensorTable.Entry t : tensors) {
             parameters += t.elements();
         }
         long bytes = parameters * dtype.bytes();
-        List<List<CheckpointLayout.Tensor>> shards = plan(tensors, dtype, shardBytes);
+        List<List<TensorTable.Entry>> shards = plan(tensors, dtype, shardBytes);
         List<String> files = new ArrayList<>();
         Map<String, String> weightMap = new HashMap<>();
         for (int s = 0; s < shards.size(); s++) {
             String file = shards.size() == 1 ? "model.safetensors"
                     : String.format("model-%05d-of-%05d.safetensors", s + 1, shards.size());
             List<TensorSpec> specs = new ArrayList<>();
-            for (CheckpointLayout.Tensor t : shards.get(s)) {
+            for (TensorTable.Entry t : shards.get(s)) {
                 specs.add(new TensorSpec(t.name(), dtype, t.shape(), RandomFill.filler(t, dtype, seed)));
                 weightMap.put(t.name(), file);
             }
@@ -64,14 +65,14 @@ final class RandomCheckpointWriter {
      * Packs tensors, in name order, into shards of at most {@code shardBytes}; a tensor bigger than the limit gets a
      * shard of its own, as in transformers.
      */
-    static List<List<CheckpointLayout.Tensor>> plan(List<CheckpointLayout.Tensor> tensors, DType dtype,
+    static List<List<TensorTable.Entry>> plan(List<TensorTable.Entry> tensors, DType dtype,
                                                     long shardBytes) {
-        List<CheckpointLayout.Tensor> sorted = new ArrayList<>(tensors);
+        List<TensorTable.Entry> sorted = new ArrayList<>(tensors);
         sorted.sort((a, b) -> a.name().compareTo(b.name()));
-        List<List<CheckpointLayout.Tensor>> shards = new ArrayList<>();
-        List<CheckpointLayout.Tensor> current = new ArrayList<>();
+        List<List<TensorTable.Entry>> shards = new ArrayList<>();
+        List<TensorTable.Entry> current = new ArrayList<>();
         long currentBytes = 0;
-        for (CheckpointLayout.Tensor t : sorted) {
+        for (TensorTable.Entry t : sorted) {
             long size = t.elements() * dtype.bytes();
             if (!current.isEmpty() && currentBytes + size > shardBytes) {
                 shards.add(current);

@@ -1,5 +1,6 @@
 package io.specrej.app;
 
+import io.specrej.engine.model.TensorTable;
 import io.specrej.engine.tensor.Bf16;
 import io.specrej.engine.tensor.DType;
 import io.specrej.engine.weights.SafetensorsWriter.TensorFiller;
@@ -29,7 +30,7 @@ final class RandomFill {
     private RandomFill() {
     }
 
-    static TensorFiller filler(CheckpointLayout.Tensor tensor, DType dtype, long seed) {
+    static TensorFiller filler(TensorTable.Entry tensor, DType dtype, long seed) {
         return switch (tensor.init()) {
             case ONES -> constant(1f, dtype);
             case ZEROS -> constant(0f, dtype);

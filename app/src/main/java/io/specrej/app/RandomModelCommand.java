@@ -33,7 +33,8 @@ final class RandomModelCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--config", required = true, paramLabel = "CONFIG.json",
-            description = "A Hugging Face config.json (llama, mistral, qwen2, qwen3 or gpt2).")
+            description = "A Hugging Face config.json of a supported family (llama, mistral, qwen2, qwen3, gpt2, "
+                    + "gptj; causal LM or reward model, ArmoRM and Eurus-RM included).")
     Path config;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write.")

@@ -153,7 +153,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         PrintWriter err = spec.commandLine().getErr();
-        try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel)) {
+        try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel, budget)) {
             SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
             DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,
                     decisionEvery, maxBatch);

@@ -3,6 +3,7 @@ package io.specrej.app;
 import io.specrej.engine.model.RewardModel;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.text.HfTokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,6 +50,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"score\":x}.")
     boolean json;
 
+    @Option(names = "--explain", description = "Also print the score's parts where the head has them (ArmoRM: "
+            + "\"rewards\", the per-objective rewards, and \"gating\", their gating weights).")
+    boolean explain;
+
     @Option(names = "--reward-label", defaultValue = "0", paramLabel = "L",
             description = "Which output label is the reward, for models with num_labels > 1 (default 0).")
     int rewardLabel;
@@ -59,27 +64,48 @@ final class ScoreCommand implements Callable<Integer> {
         if (parsedIds == null && input.conversation.prompt.isEmpty()) {
             throw new io.specrej.engine.BadInputException("--prompt is empty: give some text");
         }
-        try (TransformerModel model = TransformerModel.load(rewardModel)) {
-            RewardModel reward = new RewardModel(model, rewardLabel);
+        try (TransformerModel model = TransformerModel.load(rewardModel);
+             HfTokenizer tokenizer = tokenizer(model, parsedIds == null)) {
+            RewardModel reward = new RewardModel(model, rewardLabel, tokenizer);
             int[] ids = parsedIds;
             String option = "--ids";
             if (ids == null) {
                 option = "--prompt/--response";
-                try (HfTokenizer tokenizer = PromptEncoder.require(rewardModel, option)) {
-                    ids = PromptEncoder.conversation(tokenizer, rewardModel, input.conversation.prompt,
-                            input.conversation.response);
-                }
+                ids = PromptEncoder.conversation(tokenizer, rewardModel, input.conversation.prompt,
+                        input.conversation.response);
             }
             TokenIds.checkVocabulary(ids, model.config().vocabSize(), option);
             TokenIds.checkContext(ids, model.config().maxPositions(), option, 0);
             float score = reward.score(List.of(ids))[0];
+            var result = Json.object().put("score", score);
+            if (explain) {
+                float[][] rows = reward.rows(ids);
+                reward.head().explain(rows[0], rows[1]).forEach((name, values) -> {
+                    var array = result.putArray(name);
+                    for (float v : values) {
+                        array.add(v);
+                    }
+                });
+            }
             if (json) {
-                spec.commandLine().getOut().println(Json.line(Json.object().put("score", score)));
+                spec.commandLine().getOut().println(Json.line(result));
+            } else if (explain) {
+                result.properties().forEach(e -> spec.commandLine().getOut().println(e.getKey() + " " + e.getValue()));
             } else {
                 spec.commandLine().getOut().println(score);
             }
             spec.commandLine().getOut().flush();
             return Main.EXIT_OK;
         }
+    }
+
+    /** The reward model's tokenizer when the input is text or a gating head (ArmoRM) finds its position with it. */
+    private HfTokenizer tokenizer(TransformerModel model, boolean text) {
+        if (text) {
+            return PromptEncoder.require(rewardModel, "--prompt/--response");
+        }
+        boolean gating = model.config().rewardHead() != null && model.config().rewardHead().gateText() != null;
+        return gating && Files.isRegularFile(rewardModel.resolve(HfTokenizer.FILE)) ? HfTokenizer.load(rewardModel)
+                : null; // without one, RewardModel names the missing file
     }
 }

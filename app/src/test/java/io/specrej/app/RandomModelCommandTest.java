@@ -99,12 +99,19 @@ class RandomModelCommandTest {
                 "skywork-reward-v2-qwen3-0.6b.json", 596_049_920L + 1024, // tied body plus a [1, 1024] score head
                 "llama-3.2-1b-instruct.json", 1_235_814_400L,
                 "meta-llama-3-8b.json", 8_030_261_248L,
-                "mistral-7b-v0.3.json", 7_248_023_552L);
+                "mistral-7b-v0.3.json", 7_248_023_552L,
+                // Llama-3-8B's body without lm_head, regression_layer [19, 4096], the 19x19 transform and the gating
+                // MLP (4096->1024->1024->1024->19, biased) plus logit_scale: the model page's 7.51B.
+                "armorm-llama3-8b-v0.1.json", 8_030_261_248L - 525_336_576L + 77_824 + 361 + 6_314_004,
+                // Mistral-7B-v0.1's body without lm_head plus regression_head [1, 4096]: the model page's 7.11B.
+                "eurus-rm-7b.json", 7_110_664_192L,
+                // wte, 28 x (ln_1, q/k/v/out, fc_in, fc_out with biases), ln_f, lm_head with bias: the model page's 6B.
+                "gpt-j-6b.json", 206_438_400L + 28 * 201_355_264L + 8_192 + 206_488_800);
         for (Map.Entry<String, Long> e : published.entrySet()) {
             Path dir = Files.createDirectories(temp.resolve(e.getKey() + ".d"));
             Files.copy(config(e.getKey()), dir.resolve("config.json"));
-            long count = CheckpointLayout.of(io.specrej.engine.model.ModelConfig.load(dir)).stream()
-                    .mapToLong(CheckpointLayout.Tensor::elements).sum();
+            long count = io.specrej.engine.model.ModelConfig.load(dir).tensors().stream()
+                    .mapToLong(io.specrej.engine.model.TensorTable.Entry::elements).sum();
             assertEquals(e.getValue(), count, e.getKey());
         }
     }

@@ -8,6 +8,7 @@ import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.text.ChatMessage;
 import io.specrej.engine.text.HfTokenizer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -19,9 +20,10 @@ import java.util.List;
  * <p>Why truncate rather than append: re-tokenizing a longer text can change its last tokens (a BPE merge across the
  * old end), and the end-of-turn tokens the template closes a partial response with must be replaced. Because
  * attention is causal, the KV of a kept prefix is exactly what a full run would compute, so the score equals
- * {@link RewardModel#score} of the whole input. Only tokens up to the pooled one (the rightmost non-pad) are fed:
- * later ones cannot change it. When the cache already holds the whole input, the pooled token is fed again to read
- * its output.
+ * {@link RewardModel#score} of the whole input. Only tokens up to the last one the head reads are fed: later ones
+ * cannot change it. When the cache already holds the whole input, that token is fed again to read its output. A
+ * gating head (ArmoRM) also reads a gate token in the prompt: its row is computed once per prompt
+ * ({@link RewardModel.PromptState}) and shared by every trajectory.
  *
  * <p>The KV lives in its {@link RewardService}'s cache under this scorer's own account, so the scorers of many
  * requests share one cache and, through {@link #prepare} and {@link RewardService#runTogether}, one forward pass.
@@ -31,7 +33,6 @@ public final class ModelRewardScorer implements RewardScorer {
     private final RewardModel reward;
     private final TransformerModel model;
     private final RewardConversation conversation;
-    private final Integer padId;
     private final KvCache cache;
     private final KvCache.Account account;
     /** The service this scorer loaded itself and closes with itself, or null. */
@@ -42,6 +43,12 @@ public final class ModelRewardScorer implements RewardScorer {
     /** Shared tokens run so far, when the shared prompt runs in chunks ({@link #addSharedChunk}). */
     private int sharedFed;
     private boolean sharedReady;
+    /** What every trajectory takes from the shared prompt (ArmoRM: its gate token's row). */
+    private RewardModel.PromptState promptState = RewardModel.PromptState.NONE;
+    /** The shared prompt's gate row, read by the chunk holding the gate, until the prompt completes. */
+    private float[] sharedGateRow;
+    /** The output row of the gate in the pass being built, or -1. */
+    private int sharedGateOutput = -1;
     private int suffixTokens;
     private double tokensPerGenerated = 1.0;
     private long tokensProcessed;
@@ -53,7 +60,6 @@ public final class ModelRewardScorer implements RewardScorer {
         this.reward = service.rewardModel();
         this.model = reward.model();
         this.conversation = service.conversation();
-        this.padId = reward.padTokenId();
         this.cache = service.cache();
         this.account = cache.newAccount();
     }
@@ -119,8 +125,7 @@ public final class ModelRewardScorer implements RewardScorer {
         if (!sharedReady) {
             ForwardBatch.Builder builder = new ForwardBatch.Builder();
             addSharedChunk(builder, shared.length);
-            model.forward(cache, builder.build());
-            afterSharedChunk();
+            afterSharedChunk(model.forward(cache, builder.build()));
         }
     }
 
@@ -139,21 +144,38 @@ public final class ModelRewardScorer implements RewardScorer {
         sharedReady = shared.length == 0;
     }
 
-    /** Adds the next at most {@code maxTokens} shared tokens to a reward-model pass; returns how many. */
+    /**
+     * Adds the next at most {@code maxTokens} shared tokens to a reward-model pass (with an output at the prompt's
+     * gate token when this chunk holds it); returns how many.
+     */
     int addSharedChunk(ForwardBatch.Builder builder, int maxTokens) {
         int n = Math.min(maxTokens, shared.length - sharedFed);
         if (n > 0) {
-            builder.add(sharedId, shared, sharedFed, n, sharedFed + n == shared.length);
+            int gate = reward.promptGate(shared);
+            int at = gate >= sharedFed && gate < sharedFed + n ? gate - sharedFed
+                    : sharedFed + n == shared.length && gate < 0 ? n - 1 : -1;
+            int row = builder.add(sharedId, shared, sharedFed, n, at, -1);
+            sharedGateOutput = gate >= 0 ? row : -1;
             sharedFed += n;
             tokensProcessed += n;
         }
         return n;
     }
 
-    /** After a pass with a shared chunk: once all of it ran, a long prompt gets its bf16 copy (see the model). */
-    void afterSharedChunk() {
+    /**
+     * After a pass with a shared chunk: keeps the gate's row if this chunk read it; once all of the prompt ran, the
+     * prompt's state is complete and a long prompt gets its bf16 copy (see the model).
+     */
+    void afterSharedChunk(float[] out) {
+        if (sharedGateOutput >= 0) {
+            int width = model.outputWidth();
+            sharedGateRow = Arrays.copyOfRange(out, sharedGateOutput * width, (sharedGateOutput + 1) * width);
+            sharedGateOutput = -1;
+        }
         if (!sharedReady && sharedFed == shared.length) {
             sharedReady = true;
+            promptState = reward.promptState(shared, sharedGateRow);
+            sharedGateRow = null;
             model.attachPrefix(cache, sharedId);
         }
     }
@@ -189,7 +211,7 @@ public final class ModelRewardScorer implements RewardScorer {
         for (int i = 0; i < n; i++) {
             Trajectory t = trajectories.get(i);
             inputs[i] = conversation.encode(context, t.tokens());
-            lengths[i] = RewardModel.pooledIndex(inputs[i], inputs[i].length, padId) + 1;
+            lengths[i] = reward.inputLength(inputs[i]);
             tokensFull += lengths[i];
             learnRatio(t.length(), lengths[i]);
         }
@@ -248,7 +270,7 @@ public final class ModelRewardScorer implements RewardScorer {
         private final double[] scores;
         private final MemoryBudget budget;
         private final boolean releaseAfter;
-        private final int[] rows;
+        private final RewardModel.Rows[] rows;
         private boolean complete;
 
         Pending(Batch batch, List<Trajectory> trajectories, int[][] inputs, int[] lengths, double[] scores,
@@ -260,7 +282,7 @@ public final class ModelRewardScorer implements RewardScorer {
             this.scores = scores;
             this.budget = budget;
             this.releaseAfter = releaseAfter;
-            this.rows = new int[batch.count];
+            this.rows = new RewardModel.Rows[batch.count];
         }
 
         RewardService service() {
@@ -275,17 +297,16 @@ public final class ModelRewardScorer implements RewardScorer {
             for (int k = 0; k < batch.count; k++) {
                 int i = batch.members[k];
                 int fed = batch.fed[k];
-                rows[k] = builder.add(batch.ids[k], inputs[i], lengths[i] - fed, fed, true);
+                rows[k] = reward.addRows(builder, promptState, batch.ids[k], inputs[i], lengths[i] - fed);
                 tokensProcessed += fed;
             }
         }
 
         void finish(float[] out) {
-            int width = model.outputWidth();
             for (int k = 0; k < batch.count; k++) {
                 int i = batch.members[k];
                 Trajectory t = trajectories.get(i);
-                scores[i] = out[rows[k] * width + reward.labelIndex()];
+                scores[i] = reward.score(out, rows[k], promptState);
                 t.setRewardCache(batch.ids[k], inputs[i], lengths[i]);
                 if (releaseAfter) {
                     release(t);
@@ -339,6 +360,9 @@ public final class ModelRewardScorer implements RewardScorer {
         sharedId = -1;
         sharedFed = 0;
         sharedReady = false;
+        sharedGateRow = null;
+        sharedGateOutput = -1;
+        promptState = RewardModel.PromptState.NONE;
     }
 
     /**
@@ -362,7 +386,8 @@ public final class ModelRewardScorer implements RewardScorer {
                 t.setRewardCache(cache.fork(sharedId, 1)[0], shared, shared.length);
             }
             int keep = RewardConversation.commonPrefix(t.rewardTokens(), t.rewardLength(), input, length);
-            keep = Math.min(keep, length - 1); // the pooled token must run to be read
+            // The last token read must run to be read, and so must a gate the prompt's state does not cover.
+            keep = Math.min(keep, reward.firstToRun(promptState, input));
             cache.truncate(t.rewardCacheId(), keep);
             t.setRewardCache(t.rewardCacheId(), t.rewardTokens(), keep);
             members[count] = index;

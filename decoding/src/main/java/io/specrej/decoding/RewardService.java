@@ -44,8 +44,8 @@ public final class RewardService implements AutoCloseable {
         TransformerModel model = TransformerModel.load(rewardDir);
         HfTokenizer tokenizer = null;
         try {
-            RewardModel reward = new RewardModel(model, labelIndex);
             tokenizer = HfTokenizer.load(rewardDir);
+            RewardModel reward = new RewardModel(model, labelIndex, tokenizer);
             return new RewardService(reward, new RewardConversation(generatorTokenizer, tokenizer),
                     new AutoCloseable[] {tokenizer, model});
         } catch (RuntimeException e) {
@@ -139,7 +139,7 @@ public final class RewardService implements AutoCloseable {
         }
         for (SharedPrefill p : pass.prefills) {
             p.budget().afterGrowth();
-            ((ModelRewardScorer) p.scorer()).afterSharedChunk();
+            ((ModelRewardScorer) p.scorer()).afterSharedChunk(out);
         }
         for (ModelRewardScorer.Pending p : pass.jobs) {
             p.finish(out);

@@ -25,6 +25,11 @@ class IncrementalRewardTest {
         incrementalEqualsFull(TestModels.mini(), 8, 24);
     }
 
+    @Test
+    void incrementalScoresEqualFullRescoringWithArmoRmsGatingHead() {
+        incrementalEqualsFull(TestModels.gating(), 8, 24);
+    }
+
     /** Decisions every 4 tokens under a tight budget: scheduled and memory-driven ones, partial and final scores. */
     private static void incrementalEqualsFull(TestModels.Pair p, int n, int maxNewTokens) {
         DecodingSetup setup = DecodingSetup.of(n, 0.25, p.budget(n, maxNewTokens, 0.5), maxNewTokens, p.sampling(), 2)

@@ -56,6 +56,7 @@ final class TestModels {
 
     private static Pair fixture;
     private static Pair mini;
+    private static Pair gating;
 
     private TestModels() {
     }
@@ -80,6 +81,19 @@ final class TestModels {
                     SamplingParams.sample(25.0, 0, 1.0));
         }
         return fixture;
+    }
+
+    /**
+     * The fixture GPT-J generator with the fixture ArmoRM (gating head, its own Llama-3-chat tokenizer and template):
+     * the gate token lies in the prompt, so its row comes from the prompt's prefill.
+     */
+    static synchronized Pair gating() {
+        if (gating == null) {
+            Path models = repoRoot().resolve("testdata/fixtures/models");
+            gating = pair(models.resolve("gptj"), models.resolve("armo-rm"), "Tell me about the brown fox.",
+                    SamplingParams.sample(25.0, 0, 1.0));
+        }
+        return gating;
     }
 
     /** The trained mini pair with its own sampling defaults (temperature 1, top-k 50). */

@@ -72,8 +72,8 @@ final class CachedAttention {
         this.kvDim = c.kvDim();
         this.qDim = c.qDim();
         this.slidingWindow = c.slidingWindow();
-        // transformers' GPT-2 divides by sqrt(head_dim); the Llama family multiplies by head_dim ** -0.5.
-        this.divideBySqrt = c.family() == Family.GPT2;
+        // transformers' GPT-2 and GPT-J divide by sqrt(head_dim); the Llama family multiplies by head_dim ** -0.5.
+        this.divideBySqrt = c.block().divideScoresBySqrt();
         this.scale = (float) Math.pow(headDim, -0.5);
         this.sqrtHeadDim = (float) Math.sqrt(headDim);
         this.kernels = new AttentionKernels(headDim, kvDim, group);

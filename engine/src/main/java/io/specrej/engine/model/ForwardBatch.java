@@ -54,8 +54,21 @@ public record ForwardBatch(int[] sequenceIds, int[] offsets, int count, int[] to
          * (-1 otherwise).
          */
         public int add(int id, int[] source, int from, int length, boolean wantOutput) {
+            return add(id, source, from, length, wantOutput ? length - 1 : -1, -1);
+        }
+
+        /**
+         * Adds {@code length} tokens of {@code source} from {@code from} for sequence {@code id}, with output rows at
+         * up to two of them ({@code firstOutput} < {@code secondOutput}, counted from {@code from}; -1 for none);
+         * returns the first one's row index (the second's is the next), or -1.
+         */
+        public int add(int id, int[] source, int from, int length, int firstOutput, int secondOutput) {
             if (length < 1) {
                 throw new IllegalArgumentException("a sequence in a forward batch needs at least one token");
+            }
+            if (firstOutput >= length || secondOutput >= length || (secondOutput >= 0 && secondOutput <= firstOutput)) {
+                throw new IllegalArgumentException("outputs at " + firstOutput + ", " + secondOutput + " of "
+                        + length + " tokens");
             }
             growSequences();
             int start = offsets[count];
@@ -66,13 +79,21 @@ public record ForwardBatch(int[] sequenceIds, int[] offsets, int count, int[] to
             ids[count] = id;
             offsets[count + 1] = start + length;
             count++;
-            if (!wantOutput) {
+            if (firstOutput < 0) {
                 return -1;
             }
+            int row = output(start + firstOutput);
+            if (secondOutput >= 0) {
+                output(start + secondOutput);
+            }
+            return row;
+        }
+
+        private int output(int token) {
             if (outputCount == outputs.length) {
                 outputs = Arrays.copyOf(outputs, outputs.length * 2);
             }
-            outputs[outputCount] = start + length - 1;
+            outputs[outputCount] = token;
             return outputCount++;
         }
 
@@ -87,11 +108,7 @@ public record ForwardBatch(int[] sequenceIds, int[] offsets, int count, int[] to
             ids[count] = id;
             offsets[count + 1] = start + 1;
             count++;
-            if (outputCount == outputs.length) {
-                outputs = Arrays.copyOf(outputs, outputs.length * 2);
-            }
-            outputs[outputCount] = start;
-            return outputCount++;
+            return output(start);
         }
 
         private void growSequences() {

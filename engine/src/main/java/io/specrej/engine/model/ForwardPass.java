@@ -24,7 +24,8 @@ final class ForwardPass {
     private final MatmulBackend matmul;
     private final Rope rope;
     private final CachedAttention attention;
-    private final boolean gpt2;
+    private final BlockOptions block;
+    private final OutputHead outputHead;
     private final int hidden;
 
     // Per-chunk token bookkeeping.
@@ -40,6 +41,8 @@ final class ForwardPass {
     private float[] qkv = new float[0];
     private float[] attended = new float[0];
     private float[] projected = new float[0];
+    /** The attention branch's output while the MLP branch runs (parallel-residual blocks only). */
+    private float[] attentionOut = new float[0];
     private float[] gate = new float[0];
     private float[] up = new float[0];
     private float[] headInput = new float[0];
@@ -60,9 +63,11 @@ final class ForwardPass {
         this.c = config;
         this.w = weights;
         this.matmul = matmul;
-        this.gpt2 = config.family() == Family.GPT2;
+        this.block = config.block();
+        this.outputHead = weights.head();
         this.hidden = config.hiddenSize();
-        this.rope = gpt2 ? null : new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        this.rope = block.rotary() ? new Rope(block.rotaryDim(), config.ropeTheta(), config.ropeScaling(),
+                block.positions() == BlockOptions.Positions.ROTARY_INTERLEAVED) : null;
         this.attention = new CachedAttention(config);
     }
 
@@ -80,7 +85,7 @@ final class ForwardPass {
                 int outputCount) {
         int total = offsets[count] - offsets[0];
         validate(cache, ids, offsets, count, tokens, outputTokens, outputCount, total);
-        int width = c.head() == Head.CAUSAL_LM ? c.vocabSize() : c.numLabels();
+        int width = outputHead.width();
         output = grow(output, (long) outputCount * width);
         if (startLengths.length < count) {
             startLengths = new int[count];
@@ -156,8 +161,7 @@ final class ForwardPass {
             int end = cache.length(ids[i]) + n;
             if (end > c.maxPositions()) {
                 throw new BadInputException("sequence of " + end + " tokens exceeds the model's context window of "
-                        + c.maxPositions() + " tokens (" + (c.family() == Family.GPT2 ? "n_positions" :
-                        "max_position_embeddings") + " in " + c.file() + ")");
+                        + c.maxPositions() + " tokens (" + block.contextKey() + " in " + c.file() + ")");
             }
             for (int t = offsets[i]; t < offsets[i + 1]; t++) {
                 if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) {
@@ -186,11 +190,19 @@ final class ForwardPass {
             attention.run(layer, n, q, chunkSequence, chunkPositions, bf16Cache ? null : sequencePages,
                     bf16Cache ? sequenceBf16Pages : null, anyPrefix ? sequencePrefixes : null, attended);
             Profile.stop(Profile.ATTENTION, t0);
-            linear(attended, n, lw.o(), lw.oBias(), projected);
-            addRows(projected, x, n * hidden);
-            normRows(x, n, lw.mlpNormWeight(), lw.mlpNormBias(), h);
-            mlp(lw, n);
-            addRows(projected, x, n * hidden);
+            if (block.parallelResidual()) {
+                // GPT-J: x + attn(ln_1(x)) + mlp(ln_1(x)), both branches reading the same normed h.
+                linear(attended, n, lw.o(), lw.oBias(), attentionOut);
+                mlp(lw, n);
+                addRows(projected, attentionOut, n * hidden);
+                addRows(attentionOut, x, n * hidden);
+            } else {
+                linear(attended, n, lw.o(), lw.oBias(), projected);
+                addRows(projected, x, n * hidden);
+                normRows(x, n, lw.mlpNormWeight(), lw.mlpNormBias(), h);
+                mlp(lw, n);
+                addRows(projected, x, n * hidden);
+            }
         }
     }
 
@@ -198,7 +210,7 @@ final class ForwardPass {
         Parallel.forRange(n, (start, end) -> {
             for (int t = start; t < end; t++) {
                 WeightRows.copyRow(w.embedTokens(), chunkTokens[t], x, t * hidden);
-                if (gpt2) {
+                if (w.positionEmbeddings() != null) {
                     WeightRows.copyRow(w.positionEmbeddings(), chunkPositions[t], h, t * hidden);
                     VectorOps.add(h, t * hidden, x, t * hidden, hidden);
                 }
@@ -308,13 +320,12 @@ final class ForwardPass {
             System.arraycopy(x, t * hidden, headInput, r * hidden, hidden);
         }
         normRows(headInput, rows, w.finalNormWeight(), w.finalNormBias(), headInput);
-        WeightMatrix head = c.head() == Head.CAUSAL_LM ? w.lmHead() : w.score();
         long t0 = Profile.start();
         if (first == 0) {
-            matmul.multiply(headInput, rows, head, output);
+            outputHead.apply(headInput, rows, output, matmul);
         } else {
             headOutput = grow(headOutput, (long) rows * width);
-            matmul.multiply(headInput, rows, head, headOutput);
+            outputHead.apply(headInput, rows, headOutput, matmul);
             System.arraycopy(headOutput, 0, output, first * width, rows * width);
         }
         Profile.stop(Profile.HEAD, t0);
@@ -325,7 +336,7 @@ final class ForwardPass {
         float eps = (float) c.normEps();
         Parallel.forRange(n, (start, end) -> {
             for (int t = start; t < end; t++) {
-                if (gpt2) {
+                if (block.norm() == BlockOptions.Norm.LAYER) {
                     Norms.layerNorm(in, t * hidden, weight, bias, out, t * hidden, hidden, eps);
                 } else {
                     Norms.rmsNorm(in, t * hidden, weight, out, t * hidden, hidden, eps);
@@ -360,10 +371,11 @@ final class ForwardPass {
         q = new float[chunk * Math.max(c.qDim(), hidden)];
         k = new float[chunk * Math.max(c.kvDim(), hidden)];
         v = new float[chunk * Math.max(c.kvDim(), hidden)];
-        qkv = gpt2 ? new float[chunk * 3 * hidden] : qkv;
+        qkv = w.layers()[0].qkv() != null ? new float[chunk * 3 * hidden] : qkv;
         attended = new float[chunk * c.qDim()];
         projected = new float[chunk * hidden];
-        gate = gpt2 ? gate : new float[chunk * inter];
+        gate = block.gatedMlp() ? new float[chunk * inter] : gate;
+        attentionOut = block.parallelResidual() ? new float[chunk * hidden] : attentionOut;
         up = new float[chunk * inter];
         headInput = new float[chunk * hidden];
     }

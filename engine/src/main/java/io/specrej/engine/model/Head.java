@@ -4,6 +4,6 @@ package io.specrej.engine.model;
 public enum Head {
     /** Next-token logits over the vocabulary (a generator). */
     CAUSAL_LM,
-    /** num_labels scores pooled at the last non-pad token (a reward model). */
-    SEQUENCE_CLASSIFICATION
+    /** A reward head ({@link ModelConfig#rewardHead()}: sequence classification, ArmoRM gating, Eurus regression). */
+    REWARD
 }

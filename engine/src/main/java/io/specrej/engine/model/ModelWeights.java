@@ -3,8 +3,8 @@ package io.specrej.engine.model;
 import io.specrej.engine.tensor.WeightMatrix;
 
 /**
- * All weights of a model, resolved against config.json. {@code lmHead} is the embedding matrix itself when the
- * checkpoint ties them; {@code score} is the classification head of a reward model.
+ * All weights of a model, resolved against config.json; {@code head} is the causal-LM head (the embedding matrix
+ * itself when tied) or the bound reward head.
  */
 record ModelWeights(
         WeightMatrix embedTokens,
@@ -12,6 +12,5 @@ record ModelWeights(
         LayerWeights[] layers,
         float[] finalNormWeight,
         float[] finalNormBias,
-        WeightMatrix lmHead,
-        WeightMatrix score) {
+        OutputHead head) {
 }

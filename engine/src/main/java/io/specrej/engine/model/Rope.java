@@ -3,20 +3,24 @@ package io.specrej.engine.model;
 import java.util.Arrays;
 
 /**
- * Rotary position embeddings as transformers' Llama family applies them ("rotate_half": element i pairs with
- * i + headDim/2), with the default, linear and llama3 frequency rules. Frequencies are computed in float32 the way
+ * Rotary position embeddings on the first {@code rotaryDim} dimensions of each head: as transformers' Llama family
+ * applies them ("rotate_half": element i pairs with i + rotaryDim/2) or as GPT-J does ("rotate_every_two": elements
+ * 2i and 2i+1 pair, with frequency i), with the default, linear and llama3 frequency rules. Frequencies are computed in float32 the way
  * torch computes them, so angles match transformers' to the last bit or two.
  */
 final class Rope {
     private final int half;
+    private final boolean interleaved;
     private final float[] invFreq;
     private float[] cos = new float[0];
     private float[] sin = new float[0];
     private int positions;
 
-    Rope(int headDim, double theta, RopeScaling scaling) {
-        this.half = headDim / 2;
-        this.invFreq = inverseFrequencies(headDim, theta, scaling);
+    /** @param rotaryDim the rotated dimensions per head (the head size for the Llama family; GPT-J's rotary_dim) */
+    Rope(int rotaryDim, double theta, RopeScaling scaling, boolean interleaved) {
+        this.half = rotaryDim / 2;
+        this.interleaved = interleaved;
+        this.invFreq = inverseFrequencies(rotaryDim, theta, scaling);
     }
 
     static float[] inverseFrequencies(int headDim, double theta, RopeScaling scaling) {
@@ -79,15 +83,19 @@ final class Rope {
     /** Rotates {@code heads} consecutive head vectors starting at x[off] for the given position, in place. */
     void apply(float[] x, int off, int heads, int headDim, int position) {
         int base = position * half;
+        // Pair (a, b) of frequency i: a' = a cos - b sin, b' = b cos + a sin, in both layouts.
+        int pairStride = interleaved ? 2 : 1;
+        int partner = interleaved ? 1 : half;
         for (int h = 0; h < heads; h++) {
             int o = off + h * headDim;
             for (int i = 0; i < half; i++) {
                 float c = cos[base + i];
                 float s = sin[base + i];
-                float x1 = x[o + i];
-                float x2 = x[o + i + half];
-                x[o + i] = x1 * c - x2 * s;
-                x[o + i + half] = x2 * c + x1 * s;
+                int a = o + i * pairStride;
+                float x1 = x[a];
+                float x2 = x[a + partner];
+                x[a] = x1 * c - x2 * s;
+                x[a + partner] = x2 * c + x1 * s;
             }
         }
     }

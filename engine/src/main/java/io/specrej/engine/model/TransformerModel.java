@@ -106,9 +106,9 @@ public final class TransformerModel implements AutoCloseable {
         return new KvCache(config.layers(), config.kvDim(), precision);
     }
 
-    /** Width of an output row: the vocabulary for a causal LM, num_labels for a classifier. */
+    /** Width of an output row: the vocabulary for a causal LM, the reward head's row otherwise. */
     public int outputWidth() {
-        return config.head() == Head.CAUSAL_LM ? config.vocabSize() : config.numLabels();
+        return weights.head().width();
     }
 
     /**
@@ -207,6 +207,18 @@ public final class TransformerModel implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Bytes of anonymous memory {@code backend} would hold for this model's weights ({@link MatmulBackend#copyBytes}:
+     * oneDNN's bf16 copies, Q8_0 blocks); weights it reads from the mapped checkpoint count nothing.
+     */
+    public long weightCopyBytes(MatmulBackend backend) {
+        long n = 0;
+        for (WeightMatrix m : matmulWeights()) {
+            n += backend.copyBytes(m);
+        }
+        return n;
+    }
+
     /** Every weight matrix the forward pass multiplies by (blocks, then the head). */
     private List<WeightMatrix> matmulWeights() {
         List<WeightMatrix> all = new ArrayList<>();
@@ -218,13 +230,13 @@ public final class TransformerModel implements AutoCloseable {
                 }
             }
         }
-        all.add(config.head() == Head.CAUSAL_LM ? weights.lmHead() : weights.score());
+        all.addAll(weights.head().matrices());
         return all;
     }
 
     /** The weight matrix the causal-LM head multiplies by (the embedding when tied), for inspection. */
     WeightMatrix lmHead() {
-        return weights.lmHead();
+        return ((LinearHead) weights.head()).weight();
     }
 
     @Override

@@ -32,6 +32,15 @@ public interface MatmulBackend {
     }
 
     /**
+     * Bytes of its own copy of {@code weight} that {@link #prepare} would make (oneDNN's blocked bf16 layout, Q8_0
+     * blocks): anonymous memory, unlike the checkpoint's memory-mapped pages, which the kernel can evict. 0 for a
+     * weight read from the mapped file.
+     */
+    default long copyBytes(WeightMatrix weight) {
+        return 0;
+    }
+
+    /**
      * Drops whatever the backend keeps for this weight (oneDNN: its blocked copy). Called for every weight of a model
      * when the model closes, before the checkpoint is unmapped.
      */

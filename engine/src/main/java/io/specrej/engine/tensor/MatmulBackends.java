@@ -112,6 +112,11 @@ public final class MatmulBackends {
         }
 
         @Override
+        public long copyBytes(WeightMatrix weight) {
+            return OneDnnMatmul.takes(weight) ? resolve().copyBytes(weight) : 0;
+        }
+
+        @Override
         public void release(WeightMatrix weight) {
             MatmulBackend r = resolved;
             if (r != null) {

@@ -36,6 +36,12 @@ public final class Q8Matmul implements MatmulBackend {
     }
 
     /** Whether this backend multiplies {@code weight} in Q8_0 (else it passes it to the Vector API unchanged). */
+    @Override
+    public long copyBytes(WeightMatrix weight) {
+        // Per 32 weights: 32 signed bytes and a float scale.
+        return quantizes(weight) ? (long) weight.rows() * weight.cols() / 32 * (32 + Float.BYTES) : 0;
+    }
+
     public static boolean quantizes(WeightMatrix weight) {
         return Q8Weight.quantizable(weight);
     }

@@ -78,6 +78,15 @@ public final class ChatTemplate {
      * @throws BadInputException "chat template: ..." when the template calls raise_exception or fails to render
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extraVariables) {
+        return renderMessages(toMaps(messages), addGenerationPrompt, extraVariables);
+    }
+
+    /**
+     * Renders messages given as the dicts apply_chat_template receives: any keys beyond role and content (Qwen3's
+     * {@code reasoning_content}, {@code tool_calls} with nested dicts) are passed through as they are.
+     */
+    public String renderMessages(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt,
+                                 Map<String, ?> extraVariables) {
         Map<String, Object> vars = new HashMap<>();
         for (String name : FUNCTION_NAMES) {
             vars.put(name, name);
@@ -86,7 +95,7 @@ public final class ChatTemplate {
         vars.put("documents", null);
         vars.putAll(specialTokens);
         vars.putAll(extraVariables);
-        vars.put("messages", toMaps(messages));
+        vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
         try {
             return JinjavaEnv.render(translated, vars, clock);

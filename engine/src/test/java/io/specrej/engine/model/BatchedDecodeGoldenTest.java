@@ -19,10 +19,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Many sequences of different lengths in one forward: equal to transformers and bit-equal to running alone. */
 class BatchedDecodeGoldenTest {
 
-    @Test
-    void llamaBatchOfThreePromptsDecodesLikeTransformers() {
-        JsonNode batch = Golden.load("llama").get("batched_decode");
-        try (TransformerModel model = TransformerModel.load(TestData.fixtureModel("llama"))) {
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "gptj"})
+    void batchOfThreePromptsDecodesLikeTransformers(String name) {
+        JsonNode batch = Golden.load(name).get("batched_decode");
+        try (TransformerModel model = TransformerModel.load(TestData.fixtureModel(name))) {
             int rows = batch.get("input_ids").size();
             int[][] prompts = new int[rows][];
             for (int r = 0; r < rows; r++) {
@@ -122,7 +123,7 @@ class BatchedDecodeGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3", "gptj"})
     void rowsInABatchAreBitEqualToRowsAlone(String name) {
         JsonNode golden = Golden.load(name);
         try (TransformerModel model = TransformerModel.load(TestData.fixtureModel(name))) {
@@ -161,7 +162,7 @@ class BatchedDecodeGoldenTest {
      * a token alone is not, and the bits must not care.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3", "gptj"})
     void attentionInTokenGroupsKeepsTheBits(String name) {
         System.setProperty(CachedAttention.GROUP_FROM_BYTES_PROPERTY, "0");
         try {

@@ -176,7 +176,7 @@ class CachedAttentionTest {
                 a[0] = Math.fma(q[qOffset + d], key(layout, layer, page, slot, g * headDim + d), a[0]);
             }
             float dot = (a[0] + a[1]) + (a[2] + a[3]);
-            float s = c.family() == Family.GPT2 ? dot / (float) Math.sqrt(headDim)
+            float s = c.block().divideScoresBySqrt() ? dot / (float) Math.sqrt(headDim)
                     : dot * (float) Math.pow(headDim, -0.5);
             p[j - first] = s;
             max = Math.max(max, s);

@@ -19,7 +19,7 @@ class CausalLmGoldenTest {
     private static final double F32_TOLERANCE = 1e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3", "gptj"})
     void lastLogitsMatchTransformers(String name) {
         JsonNode golden = Golden.load(name);
         try (TransformerModel model = TransformerModel.load(TestData.fixtureModel(name))) {
@@ -35,7 +35,7 @@ class CausalLmGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3", "gptj"})
     void everyPositionOfSeq17MatchesTransformers(String name) {
         JsonNode seq = sequence(Golden.load(name), "seq17");
         int[] ids = Golden.ints(seq.get("input_ids"));
@@ -57,7 +57,7 @@ class CausalLmGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "qwen3", "gptj"})
     void greedyContinuationsAreIdenticalTokenForToken(String name) {
         JsonNode golden = Golden.load(name);
         try (TransformerModel model = TransformerModel.load(TestData.fixtureModel(name))) {

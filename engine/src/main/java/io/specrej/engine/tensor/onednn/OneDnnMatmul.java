@@ -213,6 +213,11 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     @Override
+    public long copyBytes(WeightMatrix weight) {
+        return takes(weight, minElements, minCols) ? weight.byteSize() : 0; // bf16 in, bf16 blocked out
+    }
+
+    @Override
     public boolean roundsToBf16(WeightMatrix weight) {
         return takes(weight, minElements, minCols);
     }
