@@ -160,6 +160,21 @@ class SchedulerTest {
     }
 
     @Test
+    void aGatingRewardModelsPromptInSmallChunksGivesTheScoresOfOneWholePrefill() throws Exception {
+        TestModels.Pair p = TestModels.gating(); // ArmoRM: its gate row is read by whichever chunk holds the gate
+        DecodingSetup setup = DecodingSetup.of(null, 0.5, p.budget(8, 24, 0.5), 24, p.sampling(), 3)
+                .withDecideEvery(4).withMaxBatch(8);
+        Result whole = p.speculativeRejection().run(p.prompt(), setup);
+        try (Scheduler s = scheduler(p, BIG, 256, 3, 8)) {
+            Outcome o = new Outcome();
+            s.submit(new Scheduler.Submission(SpeculativeRejection.NAME, p.prompt(), setup,
+                    new RequestOptions(null, o)));
+            assertSameResult(whole, o.get(), "armo-rm in 3-token chunks");
+        }
+        assertTrue(whole.stats().decisions().size() >= 2);
+    }
+
+    @Test
     void underATightBudgetRequestsQueueNeverExceedItAndAllComplete() throws Exception {
         TestModels.Pair p = TestModels.mini();
         List<Scheduler.Submission> requests = mixed(p, 8);
