@@ -14,7 +14,8 @@ export SPECREJ_NO_REBUILD=1
 qwen="$out/qwen05-bf16"
 if [ ! -f "$qwen/model.safetensors" ]; then
   ./specrej random-model --config app/src/test/resources/configs/qwen2.5-0.5b-instruct.json --out "$qwen" --dtype bf16
-  cp testdata/tokenizers/qwen3/tokenizer.json testdata/tokenizers/qwen3/tokenizer_config.json "$qwen/"
+  gunzip -c testdata/fixtures/real-tokenizers/qwen3/tokenizer.json.gz > "$qwen/tokenizer.json"
+  cp testdata/fixtures/real-tokenizers/qwen3/tokenizer_config.json "$qwen/"
 fi
 port=8123
 url="http://127.0.0.1:$port"
