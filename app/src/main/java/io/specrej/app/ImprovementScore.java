@@ -15,17 +15,23 @@ import java.util.Map;
  * summed over the same prompts.
  */
 final class ImprovementScore {
-    record Outcome(int prompts, int skipped, double score, double wallRatio, double generatedRatio,
-                   double rewardRatio) {
+    /**
+     * @param low  2.5th percentile of the score over bootstrap resamples of the prompts (NaN below two prompts)
+     * @param high 97.5th percentile
+     */
+    record Outcome(int prompts, int skipped, double score, double low, double high, double wallRatio,
+                   double generatedRatio, double rewardRatio) {
     }
+
+    /** Bootstrap resamples for the interval; a fixed seed, so the same files give the same interval. */
+    static final int RESAMPLES = 2000;
 
     private ImprovementScore() {
     }
 
     /** @param common prompt indices present in both maps */
     static Outcome of(Map<Integer, RunRecord> baseline, Map<Integer, RunRecord> run, List<Integer> common) {
-        double sum = 0;
-        int used = 0;
+        List<Double> contributions = new java.util.ArrayList<>();
         double baseWall = 0;
         double runWall = 0;
         double baseGenerated = 0;
@@ -50,12 +56,41 @@ final class ImprovementScore {
             if (max == min) {
                 continue;
             }
-            sum += (r.bestScore() - max) / (max - min);
-            used++;
+            contributions.add((r.bestScore() - max) / (max - min));
         }
-        double score = used == 0 ? Double.NaN : 100 * (1 + sum / used);
-        return new Outcome(common.size(), common.size() - used, score, ratio(runWall, baseWall),
-                ratio(runGenerated, baseGenerated), ratio(runReward, baseReward));
+        int used = contributions.size();
+        double score = used == 0 ? Double.NaN : 100 * (1 + mean(contributions));
+        double[] interval = bootstrap(contributions);
+        return new Outcome(common.size(), common.size() - used, score, interval[0], interval[1],
+                ratio(runWall, baseWall), ratio(runGenerated, baseGenerated), ratio(runReward, baseReward));
+    }
+
+    private static double mean(List<Double> values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v;
+        }
+        return sum / values.size();
+    }
+
+    /** The 95 % percentile interval of the score over resamples of the prompts (with replacement). */
+    static double[] bootstrap(List<Double> contributions) {
+        int n = contributions.size();
+        if (n < 2) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+        double[] scores = new double[RESAMPLES];
+        for (int b = 0; b < RESAMPLES; b++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += contributions.get(random.nextInt(n));
+            }
+            scores[b] = 100 * (1 + sum / n);
+        }
+        java.util.Arrays.sort(scores);
+        return new double[] {scores[(int) Math.floor(0.025 * (RESAMPLES - 1))],
+            scores[(int) Math.ceil(0.975 * (RESAMPLES - 1))]};
     }
 
     private static double ratio(double a, double b) {

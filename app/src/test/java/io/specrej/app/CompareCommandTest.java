@@ -136,4 +136,67 @@ class CompareCommandTest {
         assertTrue(b.err().startsWith("error: " + broken + " line 1: field \"prompt\" must be a string"),
                 b::toString);
     }
+
+    /** The file with {@code field} set to {@code value} in every record's params. */
+    private Path withParam(Path file, String field, Object value, String name) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(file)) {
+            com.fasterxml.jackson.databind.node.ObjectNode o =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) TestData.JSON.readTree(line);
+            com.fasterxml.jackson.databind.node.ObjectNode params =
+                    (com.fasterxml.jackson.databind.node.ObjectNode) o.get("params");
+            params.set(field, TestData.JSON.valueToTree(value));
+            out.add(TestData.JSON.writeValueAsString(o));
+        }
+        return java.nio.file.Files.write(temp.resolve(name), out);
+    }
+
+    @Test
+    void runsOfAnotherRewardModelOrLengthAreRefusedUnlessAllowed() throws IOException {
+        Path base = withParam(baseline(), "reward_model", "/models/rm-a", "base-a.jsonl");
+        Path other = withParam(withParam(specrej(), "reward_model", "/models/rm-b", "spr-b.jsonl"), "max_new_tokens",
+                64, "spr-b64.jsonl");
+        Cli.Result refused = Cli.run("compare", "--baseline", base, "--runs", other);
+        assertEquals(2, refused.code(), refused::toString);
+        assertTrue(refused.err().contains("differs from --baseline") && refused.err().contains("reward_model")
+                && refused.err().contains("--allow-mismatch"), refused.err());
+        assertEquals(1, refused.err().lines().filter(l -> l.startsWith("error:")).count(), "one error line");
+        Cli.Result allowed = Cli.run("compare", "--baseline", base, "--runs", other, "--allow-mismatch", "--json");
+        assertEquals(0, allowed.code(), allowed::toString);
+        JsonNode row = TestData.JSON.readTree(allowed.out()).get("runs").get(1);
+        assertEquals("reward_model", row.get("differs").get(0).asText());
+        Path sameRm = withParam(specrej(), "reward_model", "/models/rm-a", "spr-a.jsonl");
+        assertEquals(0, Cli.run("compare", "--baseline", base, "--runs", sameRm).code());
+    }
+
+    @Test
+    void intervalsAndTheBaselineWinnerSurvivingAreReported() throws IOException {
+        Path base = withParam(baseline(), "seed", 3, "base-seed.jsonl");
+        SyntheticRuns r = new SyntheticRuns("specrej", 4, 0.5);
+        // Prompt 0: the baseline's winner (id 1) survives; prompt 1: it is rejected (id 2 was its winner).
+        r.add(0, List.of(new SyntheticRuns.Traj(1, 10, true, 2.5, null), new SyntheticRuns.Traj(0, 5, false, 0.1, 0)),
+                1, 2.5, 1.0, 100, 100, List.of());
+        r.add(1, List.of(new SyntheticRuns.Traj(2, 5, false, 0.0, 0), new SyntheticRuns.Traj(3, 10, true, 0.2, null)),
+                3, 0.2, 1.0, 100, 100, List.of());
+        Path run = withParam(r.write(temp.resolve("spr-seed.jsonl")), "seed", 3, "spr-seed3.jsonl");
+        JsonNode rows = TestData.JSON.readTree(Cli.run("compare", "--baseline", base, "--runs", run, "--json").out())
+                .get("runs");
+        JsonNode row = rows.get(1);
+        assertEquals(0.5, row.get("bon_winner_kept").asDouble(), 1e-12);
+        double score = row.get("improvement_score").asDouble();
+        assertTrue(row.get("improvement_ci_low").asDouble() <= score && score <= row.get("improvement_ci_high")
+                .asDouble(), row.toString());
+        Path otherSeed = withParam(run, "seed", 4, "spr-seed4.jsonl");
+        JsonNode unseeded = TestData.JSON.readTree(Cli.run("compare", "--baseline", base, "--runs", otherSeed,
+                "--json").out()).get("runs").get(1);
+        assertTrue(unseeded.get("bon_winner_kept").isNull(), "no claim across different seeds");
+    }
+
+    @Test
+    void theLog2AxisReadsAsMultiples() {
+        assertEquals("1x", ComparePlot.multiple(0));
+        assertEquals("4x", ComparePlot.multiple(2));
+        assertEquals("1/2x", ComparePlot.multiple(-1));
+        assertEquals("1.4x", ComparePlot.multiple(0.5));
+    }
 }
