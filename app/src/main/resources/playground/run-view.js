@@ -193,7 +193,7 @@ export class RunView {
     }
     if (this.redrawChart) {
       drawChart(this.canvas, {
-        maxTokens: this.maxTokens, decisions: this.decisions, candidates: this.candidates.values(),
+        maxTokens: this.maxTokens, decisions: this.decisions, candidates: [...this.candidates.values()],
       });
       this.redrawChart = false;
     }
@@ -296,6 +296,7 @@ export class RunView {
       this.winnerHead.textContent = `Winner #${w.id} · reward ${fmt.score(w.reward)}`;
       this.winnerText.textContent = w.text;
     }
+    this.root.dataset.initialCandidates = s.initial_candidates;
     this.root.dataset.state = 'done';
   }
 }
