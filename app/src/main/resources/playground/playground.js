@@ -68,11 +68,16 @@ function compare(bon, spr) {
 
 async function run(event) {
   event.preventDefault();
-  if (!form.reportValidity()) {
+  if (!form.reportValidity() || controller !== null) {
     return;
   }
+  // Set before the first await, so that whoever watches the page never sees the previous run's 'done'.
+  document.body.dataset.state = 'running';
+  $('run').disabled = true;
   if (!(await ensureAccess())) {
     status.textContent = 'The server needs an API key to run anything.';
+    $('run').disabled = false;
+    document.body.dataset.state = 'ready';
     return;
   }
   const bodies = requests();
@@ -84,10 +89,8 @@ async function run(event) {
   asked.textContent = $('prompt').value; // as text: a prompt with markup shows its markup
   asked.hidden = false;
   controller = new AbortController();
-  $('run').disabled = true;
   $('stop').disabled = false;
   status.textContent = `Running on seed ${bodies[0].seed}…`;
-  document.body.dataset.state = 'running';
   const views = bodies.map((b) => new RunView(runs, b.strategy));
   await Promise.all(bodies.map((b, i) => streamRun(b, (name, data) => views[i].handle(name, data),
     controller.signal).then(() => {

@@ -54,7 +54,7 @@ export class RunView {
     this.winnerText = el('p', 'winner-text', this.winnerBox);
     const figure = el('figure', 'chart', this.root);
     this.canvas = el('canvas', null, figure);
-    el('figcaption', null, figure).textContent = 'reward (partial at each decision, final at the end) against tokens';
+    el('figcaption', null, figure).textContent = 'reward (partial at each decision, final at the end) against tokens · grey ×: rejected · thick: winner';
     this.list = el('ol', 'candidates', this.root);
     this.list.addEventListener('click', (e) => {
       const row = e.target.closest('li');

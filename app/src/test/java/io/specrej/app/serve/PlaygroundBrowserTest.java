@@ -20,6 +20,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -202,9 +203,38 @@ class PlaygroundBrowserTest {
         }
     }
 
+    @Test
+    void theApiKeyIsAskedForOnceAndKeptInMemoryOnly() {
+        try (TestServer locked = new TestServer("--memory-budget", "64MiB", "--api-key", "sesame")) {
+            open(locked);
+            fill(HEALTHY, "best_of_n", 2, "3", 4, 5);
+            driver.findElement(By.id("run")).click();
+            Alert ask = new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.alertIsPresent());
+            ask.sendKeys("wrong");
+            ask.accept();
+            // A refused key asks again.
+            ask = new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.alertIsPresent());
+            ask.sendKeys("sesame");
+            ask.accept();
+            awaitDone();
+            assertEquals("done", driver.findElement(By.cssSelector("section.run")).getDomAttribute("data-state"));
+            // The second run reuses the key: had it asked, the open prompt would fail these DOM reads.
+            driver.findElement(By.id("run")).click();
+            awaitDone();
+            assertEquals("done", driver.findElement(By.cssSelector("section.run")).getDomAttribute("data-state"));
+            assertEquals(0L, ((JavascriptExecutor) driver).executeScript(
+                    "return localStorage.length + sessionStorage.length"));
+            assertFalse(driver.getCurrentUrl().contains("sesame"));
+        }
+    }
+
     private static void open() {
+        open(server);
+    }
+
+    private static void open(TestServer target) {
         driver.manage().window().setSize(new Dimension(1440, 1200));
-        driver.get(server.base + "/");
+        driver.get(target.base + "/");
         waitFor(ExpectedConditions.attributeToBe(By.tagName("body"), "data-state", "ready"));
     }
 
@@ -227,6 +257,10 @@ class PlaygroundBrowserTest {
 
     private static void run() {
         driver.findElement(By.id("run")).click();
+        awaitDone();
+    }
+
+    private static void awaitDone() {
         waitFor(ExpectedConditions.attributeToBe(By.tagName("body"), "data-state", "done"));
         // Each panel marks itself done in the animation frame after its summary arrived.
         waitFor(d -> d.findElements(By.cssSelector("section.run")).stream()
