@@ -62,6 +62,11 @@ export class RunView {
         row.classList.toggle('expanded');
       }
     });
+    // The chart is drawn at the canvas's CSS size, so a new window size needs a redraw.
+    window.addEventListener('resize', () => {
+      this.redrawChart = true;
+      this.schedule();
+    });
     this.schedule();
   }
 
