@@ -277,8 +277,8 @@ export class RunView {
     this.root.dataset.decisions = this.decisions.length;
     if (this.error !== null) {
       this.root.dataset.state = 'failed';
-      this.live.textContent = 'failed: ' + this.error;
-      this.live.classList.add('error');
+      this.live.textContent = this.error === 'stopped' ? 'stopped' : 'failed: ' + this.error;
+      this.live.classList.toggle('error', this.error !== 'stopped');
       return;
     }
     if (this.summary === null) {
@@ -289,7 +289,8 @@ export class RunView {
     const s = this.summary;
     this.live.hidden = true;
     this.summaryLine.hidden = false;
-    this.summaryLine.textContent = `${s.initial_candidates} candidates · ${s.decisions} decisions · `
+    // candidates, not initial_candidates: Best-of-N may start its candidates in several waves.
+    this.summaryLine.textContent = `${s.candidates} candidates · ${s.decisions} decisions · `
       + `${fmt.count(s.generated_tokens)} generated tokens · ${fmt.count(s.reward_tokens)} reward-model tokens · `
       + `wall ${fmt.seconds(s.wall_seconds)}`
       + (s.queue_seconds > 0.005 ? ` (queued ${fmt.seconds(s.queue_seconds)})` : '')

@@ -204,8 +204,12 @@ class PlaygroundBrowserTest {
     }
 
     @Test
-    void theApiKeyIsAskedForOnceAndKeptInMemoryOnly() {
+    void theApiKeyIsAskedForOnceAndKeptInMemoryOnly() throws Exception {
         try (TestServer locked = new TestServer("--memory-budget", "64MiB", "--api-key", "sesame")) {
+            // The page itself is public; only /v1 wants the key. Files not listed are not served.
+            assertEquals(200, locked.get("/").status());
+            assertEquals(401, locked.get("/v1/models").status());
+            assertEquals(404, locked.get("/playground/specrej-version.properties").status());
             open(locked);
             fill(HEALTHY, "best_of_n", 2, "3", 4, 5);
             driver.findElement(By.id("run")).click();
