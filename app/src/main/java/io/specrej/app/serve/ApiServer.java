@@ -10,7 +10,8 @@ import java.security.MessageDigest;
 
 /**
  * The HTTP face of the server (Javalin on Jetty): OpenAI's routes, the API key check, OpenAI-shaped errors for
- * everything that goes wrong (including the HTTP layer's own 404, 405 and 413), health and Prometheus metrics. It
+ * everything that goes wrong (including the HTTP layer's own 404, 405 and 413), health, Prometheus metrics and the
+ * browser playground ({@link PlaygroundPage}). It
  * never touches a model: requests go to the scheduler through {@link CompletionHandler}.
  */
 public final class ApiServer implements AutoCloseable {
@@ -24,6 +25,7 @@ public final class ApiServer implements AutoCloseable {
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
         CompletionHandler completions = new CompletionHandler(state);
         RunEventsHandler runs = new RunEventsHandler(state);
+        PlaygroundPage playground = new PlaygroundPage();
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.startupWatcherEnabled = false;
@@ -33,6 +35,9 @@ public final class ApiServer implements AutoCloseable {
             config.http.disableCompression();
         });
         app.before("/v1/*", this::authorize);
+        // The playground is public like /health: it holds no data, and asks for the key when /v1 answers 401.
+        app.get("/", playground::index);
+        app.get("/playground/{file}", playground::file);
         app.get("/health", this::health);
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(state.metrics().scrape()));
