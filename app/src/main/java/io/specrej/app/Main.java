@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
                 CompareCommand.class,
                 AnalyzeCommand.class,
                 ExportAlpacaEvalCommand.class,
+                MergeCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
                 io.specrej.app.serve.ServeCommand.class,

@@ -100,8 +100,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.jsonl", description = "Where the results go.")
     Path out;
 
-    @Option(names = "--shard", paramLabel = "i/k",
-            description = "Take only the prompts whose index modulo k is i (0-based), e.g. 0/4 ... 3/4.")
+    @Option(names = "--shard", paramLabel = "i/k|auto",
+            description = "Take only the prompts whose index modulo k is i (0-based), e.g. 0/4 ... 3/4; auto takes i "
+                    + "and k from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, SPECREJ_SHARDS) or a Slurm array "
+                    + "(SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT). Join the shards with 'specrej merge'.")
     String shard;
 
     @Option(names = "--resume",
