@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
                 AnalyzeCommand.class,
                 ExportAlpacaEvalCommand.class,
                 MergeCommand.class,
+                ExperimentCommand.class,
                 DemoCommand.class,
                 BenchCommand.class,
                 io.specrej.app.serve.ServeCommand.class,

@@ -35,6 +35,20 @@ public final class BestOfN implements Strategy {
         }
     }
 
+    /**
+     * The KV budget (generator and reward model) that runs all of {@code setup.n()} candidates of {@code prompt} in
+     * one wave: what "one machine" holds when Best-of-N is sized to fill it, as the paper's Best-of-120 fills one GPU.
+     */
+    public long oneWaveBytes(Prompt prompt, DecodingSetup setup) {
+        RequestPolicy policy = loop().plan(NAME, prompt, setup.withMaxBatch(Math.max(setup.maxBatch(), setup.n())),
+                scorer, RequestOptions.NONE);
+        try {
+            return policy.wantedBytes();
+        } finally {
+            policy.close();
+        }
+    }
+
     private StepLoop loop() {
         if (loop == null) {
             loop = new StepLoop(generation, generation.model().newCache(), Integer.MAX_VALUE, Integer.MAX_VALUE);
