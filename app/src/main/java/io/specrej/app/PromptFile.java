@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -42,7 +43,7 @@ final class PromptFile {
         if (Files.isDirectory(file)) {
             throw new BadInputException("--prompts " + file + ": is a directory, expected a file of prompts");
         }
-        String text = decodeUtf8(file, Files.readAllBytes(file));
+        String text = decodeUtf8(file, BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a file of prompts"));
         if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
             text = text.substring(1); // a byte-order mark some editors write
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import io.specrej.engine.model.ModelConfig;
 import io.specrej.engine.tensor.DType;
 import java.io.IOException;
@@ -95,7 +96,7 @@ final class RandomModelCommand implements Callable<Integer> {
         }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(Files.readString(config));
+            node = Json.MAPPER.readTree(BoundedFiles.readUtf8(config, BoundedFiles.CONFIG_BYTES, "a config.json"));
         } catch (JsonProcessingException e) {
             throw new BadInputException(config + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
         }

@@ -3,6 +3,8 @@ package io.specrej.engine.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
+import io.specrej.engine.ModelDirectory;
 import io.specrej.engine.cache.KvPrecision;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,10 +48,11 @@ public record ModelConfig(
 
     /** Reads {@code dir/config.json}. */
     public static ModelConfig load(Path dir) {
+        ModelDirectory.require(dir);
         Path file = dir.resolve("config.json");
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(file));
+            root = JSON.readTree(BoundedFiles.readUtf8(file, BoundedFiles.CONFIG_BYTES, "a JSON config"));
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": not found; a Hugging Face model directory needs config.json");
         } catch (IOException e) {
@@ -114,9 +117,11 @@ public record ModelConfig(
         if (gpt2 && f.bool("reorder_and_upcast_attn", false)) {
             throw new BadInputException(file + ": reorder_and_upcast_attn=true is not supported (expected false)");
         }
-        return new ModelConfig(file, family, head, architecture, hidden, layers, heads, kvHeads, headDim, intermediate,
-                vocab, maxPositions, eps, theta, scaling, tie, attentionBias, mlpBias, activation, slidingWindow,
-                numLabels, pad, eos, bos, dtype);
+        ModelConfig config = new ModelConfig(file, family, head, architecture, hidden, layers, heads, kvHeads, headDim,
+                intermediate, vocab, maxPositions, eps, theta, scaling, tie, attentionBias, mlpBias, activation,
+                slidingWindow, numLabels, pad, eos, bos, dtype);
+        ModelSizeLimits.check(config); // before anything is allocated from these sizes
+        return config;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.specrej.engine.model;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.weights.CheckpointWeights;
+import io.specrej.engine.weights.FiniteWeights;
 
 /**
  * Finds each weight a config needs under transformers' key names, checking shapes and dtypes against the config.
@@ -91,13 +92,13 @@ final class WeightBinder {
             return null;
         }
         if (c.tieWordEmbeddings()) {
-            return embed;
+            return FiniteWeights.require(embed, w.directory()); // NaN logits would always sample token 0
         }
         if (!w.contains("lm_head.weight")) {
             throw new BadInputException(w.directory() + ": tensor lm_head.weight is missing and config.json has "
                     + "tie_word_embeddings=false (expected an untied output head)");
         }
-        return w.matrix("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        return FiniteWeights.require(w.matrix("lm_head.weight", c.vocabSize(), c.hiddenSize()), w.directory());
     }
 
     private static WeightMatrix score(ModelConfig c, CheckpointWeights w) {
@@ -108,6 +109,6 @@ final class WeightBinder {
             throw new BadInputException(w.directory() + ": tensor score.bias is present; transformers' "
                     + c.architecture() + " has no score bias (expected score.weight only)");
         }
-        return w.matrix("score.weight", c.numLabels(), c.hiddenSize());
+        return FiniteWeights.require(w.matrix("score.weight", c.numLabels(), c.hiddenSize()), w.directory());
     }
 }
