@@ -59,7 +59,27 @@ final class PromptFile {
         if (prompts.texts().isEmpty()) {
             throw new BadInputException(file + ": holds no prompts");
         }
+        for (int i = 0; i < prompts.texts().size(); i++) {
+            checkSurrogates(file, i, prompts.texts().get(i));
+        }
         return prompts;
+    }
+
+    /**
+     * A JSON escape such as {@code "\\ud800"} alone decodes to half a character, which no tokenizer or UTF-8 file
+     * can hold: refused up front, naming the prompt, instead of failing when its result is written.
+     */
+    private static void checkSurrogates(Path file, int index, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new BadInputException(file + ": prompt " + index + " holds an unpaired UTF-16 surrogate "
+                        + String.format("\\u%04x", (int) c) + " at character " + i + " (a JSON escape such as "
+                        + "\\ud83d must be followed by its pair, e.g. \\ud83d\\ude00); it is not text");
+            }
+        }
     }
 
     private static List<String> jsonList(Path file, String text) throws IOException {
