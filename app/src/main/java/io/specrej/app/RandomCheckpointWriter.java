@@ -6,6 +6,7 @@ import io.specrej.engine.weights.SafetensorsWriter;
 import io.specrej.engine.weights.SafetensorsWriter.TensorSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,10 +31,7 @@ final class RandomCheckpointWriter {
     static Summary write(Path dir, ModelConfig config, DType dtype, long seed, long shardBytes, PrintWriter progress)
             throws IOException {
         List<CheckpointLayout.Tensor> tensors = CheckpointLayout.of(config);
-        long parameters = 0;
-        for (CheckpointLayout.Tensor t : tensors) {
-            parameters += t.elements();
-        }
+        long parameters = parameters(tensors);
         long bytes = parameters * dtype.bytes();
         List<List<CheckpointLayout.Tensor>> shards = plan(tensors, dtype, shardBytes);
         List<String> files = new ArrayList<>();
@@ -50,7 +48,12 @@ final class RandomCheckpointWriter {
                 progress.println("writing " + dir.resolve(file) + " (" + (s + 1) + " of " + shards.size() + ")");
                 progress.flush();
             }
-            SafetensorsWriter.write(dir.resolve(file), specs, Map.of());
+            try {
+                SafetensorsWriter.write(dir.resolve(file), specs, Map.of());
+            } catch (IOException e) {
+                // "No space left on device" alone does not say which file
+                throw new FileSystemException(dir.resolve(file).toString(), null, String.valueOf(e.getMessage()));
+            }
             files.add(file);
         }
         if (shards.size() > 1) {
@@ -58,6 +61,19 @@ final class RandomCheckpointWriter {
             files.add("model.safetensors.index.json");
         }
         return new Summary(parameters, bytes, files);
+    }
+
+    /** Bytes of the weights of {@code config} in {@code dtype}, before anything is written. */
+    static long weightBytes(ModelConfig config, DType dtype) {
+        return parameters(CheckpointLayout.of(config)) * dtype.bytes();
+    }
+
+    private static long parameters(List<CheckpointLayout.Tensor> tensors) {
+        long parameters = 0;
+        for (CheckpointLayout.Tensor t : tensors) {
+            parameters += t.elements();
+        }
+        return parameters;
     }
 
     /**

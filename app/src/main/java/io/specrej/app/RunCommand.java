@@ -327,6 +327,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void checkOutput() throws IOException {
+        if (out.toString().isBlank()) { // Path.of("") is the current directory
+            throw new BadInputException("--out is empty: give the file to write the results to");
+        }
         if (Files.isDirectory(out)) {
             throw new BadInputException("--out " + out + ": is a directory, expected a file");
         }

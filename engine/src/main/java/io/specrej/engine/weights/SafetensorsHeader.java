@@ -1,11 +1,14 @@
 package io.specrej.engine.weights;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.specrej.engine.BadInputException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +28,8 @@ record SafetensorsHeader(List<Entry> entries, Map<String, String> metadata) {
     }
 
     static final String METADATA_KEY = "__metadata__";
+    /** Real checkpoints hold a few hundred to a few thousand tensors per file. */
+    static final int MAX_TENSORS = 100_000;
 
     // Duplicate names would silently shadow each other (last one wins) without strict detection.
     static final JsonMapper JSON = JsonMapper.builder()
@@ -40,6 +45,7 @@ record SafetensorsHeader(List<Entry> entries, Map<String, String> metadata) {
             throw new BadInputException(file + ": safetensors header is not valid UTF-8 (" + e.getMessage()
                     + "), expected a UTF-8 JSON object");
         }
+        checkTensorCount(file, text);
         JsonNode root;
         try {
             root = JSON.readTree(text);
@@ -61,6 +67,29 @@ record SafetensorsHeader(List<Entry> entries, Map<String, String> metadata) {
             }
         }
         return new SafetensorsHeader(entries, metadata);
+    }
+
+    /**
+     * Counts the header's entries with a streaming pass before the tree is built: an 86 MB header of 1.45 million
+     * empty tensors is a valid size but would take gigabytes as a JSON tree.
+     */
+    private static void checkTensorCount(Path file, String text) {
+        try (JsonParser p = JSON.createParser(text)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return; // not an object: the tree parse below says so
+            }
+            int entries = 0;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                if (++entries > MAX_TENSORS + 1) { // + __metadata__
+                    throw new BadInputException(file + ": safetensors header lists more than " + MAX_TENSORS
+                            + " tensors, expected at most that many per file (corrupt header?)");
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+        } catch (IOException e) {
+            // malformed JSON: the tree parse below reports it with its position
+        }
     }
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
