@@ -157,6 +157,7 @@ final class RunCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel)) {
+            checkMaxNewTokens(models.generation.model().config().maxPositions());
             SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
             DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,
                     decisionEvery, maxBatch);
@@ -212,6 +213,18 @@ final class RunCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - started) / 1e9;
         err.printf(Locale.ROOT, "wrote %d prompt(s) to %s in %.1f s (%d generated tokens, %.1f tokens/s)%n",
                 todo.size(), out, seconds, tokens, tokens / Math.max(seconds, 1e-9));
+    }
+
+    /**
+     * No response can be longer than the context window, so a --max-new-tokens past it is a mistake; left through,
+     * Best-of-N sizes its waves for that horizon and reports the memory budget as the problem.
+     */
+    private void checkMaxNewTokens(int context) {
+        if (maxNewTokens >= context) {
+            throw new BadInputException("--max-new-tokens " + maxNewTokens + " is not less than the generator's "
+                    + "context window of " + context + " tokens (max_position_embeddings), which holds the prompt too; "
+                    + "use at most " + (context - 1));
+        }
     }
 
     /** A prompt to run: its index in the file and its tokens after the chat template. */

@@ -69,6 +69,7 @@ final class JinjavaEnv {
                 .withInterperterFactory(new PythonPrintingInterpreters())
                 .build();
         Jinjava jinjava = new Jinjava(config);
+        StrictAttributes.install(jinjava);
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjavaEnv.class, "raiseException",
                 Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjavaEnv.class, "strftimeNow",
@@ -125,6 +126,7 @@ final class JinjavaEnv {
         RAISED.remove();
         CLOCK.set(clock);
         RenderBudget.begin(limits);
+        StrictAttributes.setVariables(Set.copyOf(bindings.keySet()));
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
             String out = interpreter.render(source);
@@ -145,6 +147,7 @@ final class JinjavaEnv {
             JinjavaInterpreter.popCurrent();
             CLOCK.remove();
             RenderBudget.end();
+            StrictAttributes.clearVariables();
         }
     }
 

@@ -85,4 +85,13 @@ class TemplateLimitsTest {
             System.clearProperty("specrej.template.maxSteps");
         }
     }
+
+    @Test
+    void readingAnAttributeOfSomethingUndefinedRaisesAsJinja2Does() {
+        assertTrue(failure("{{ foo.bar }}").contains("'foo' is undefined"), failure("{{ foo.bar }}"));
+        assertTrue(failure("{{ messages[0].foo.bar }}").contains("is undefined"));
+        // what jinja2 renders empty stays empty: an undefined name, a missing key, an attribute of None
+        assertEquals("||", render("{{ foo }}|{{ messages[0].foo }}|{{ tools.bar }}", SMALL));
+        assertEquals("no", render("{% if messages[0].tool_calls is defined %}yes{% else %}no{% endif %}", SMALL));
+    }
 }
