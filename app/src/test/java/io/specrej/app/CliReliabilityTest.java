@@ -54,7 +54,8 @@ class CliReliabilityTest {
     @Test
     void aFileGivenAsModelIsNamedAsAFile() throws IOException {
         Path file = Files.writeString(temp.resolve("passwd"), "root:x:0:0\n");
-        assertOneLineError(Cli.run("generate", "--model", file, "--prompt", "hi"), "is a file, expected a Hugging Face");
+        assertOneLineError(Cli.run("generate", "--model", file, "--prompt", "hi"),
+                "is a file, expected a Hugging Face");
     }
 
     @Test
