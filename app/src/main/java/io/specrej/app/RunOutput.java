@@ -65,8 +65,9 @@ final class RunOutput implements AutoCloseable {
         }
         RunOutput out = new RunOutput(file, channel, lock, created);
         try {
-            Files.writeString(out.holderFile, "pid " + ProcessHandle.current().pid() + " ("
-                    + ManagementFactory.getRuntimeMXBean().getName() + "), since " + Instant.now() + "\n");
+            String name = ManagementFactory.getRuntimeMXBean().getName(); // "pid@host"
+            Files.writeString(out.holderFile, "pid " + ProcessHandle.current().pid() + " on "
+                    + name.substring(name.indexOf('@') + 1) + ", since " + Instant.now() + "\n");
         } catch (IOException e) {
             // only informational; the OS lock is what keeps other writers out
         }
