@@ -2,18 +2,16 @@ package io.specrej.engine.weights;
 
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.tensor.DType;
-import io.specrej.engine.tensor.Parallel;
 import io.specrej.engine.tensor.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Finds NaN and infinite values in a weight matrix. One NaN in an output head makes every logit or reward NaN, and
  * then argmax picks token 0 and "best" is trajectory 0 with exit 0: a silently wrong run. Checking the heads at load
- * costs one pass over them (about 0.1 s per GB) and turns that into one line naming the tensor.
+ * costs one pass over them (a fraction of a second per GB) and turns that into one line naming the tensor.
  */
 public final class FiniteWeights {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -38,22 +36,12 @@ public final class FiniteWeights {
         return m;
     }
 
-    /** Index of the first element whose exponent bits are all ones (NaN or ±inf), or -1. */
+    /**
+     * Index of the first element whose exponent bits are all ones (NaN or ±inf), or -1. One thread: at load, before
+     * any forward pass, and a call through Parallel here would change the JIT's profile of the kernels' call sites.
+     */
     static long firstNonFinite(MemorySegment data, DType dtype, long elements) {
-        int chunks = (int) Math.min(Parallel.threads() * 4L, Math.max(1, elements >> 16));
-        long per = (elements + chunks - 1) / chunks;
-        AtomicLong found = new AtomicLong(Long.MAX_VALUE);
-        Parallel.forRange(chunks, (start, end) -> {
-            for (int c = start; c < end; c++) {
-                long from = c * per;
-                long to = Math.min(elements, from + per);
-                long i = scan(data, dtype, from, to);
-                if (i >= 0) {
-                    found.accumulateAndGet(i, Math::min);
-                }
-            }
-        });
-        return found.get() == Long.MAX_VALUE ? -1 : found.get();
+        return scan(data, dtype, 0, elements);
     }
 
     private static long scan(MemorySegment data, DType dtype, long from, long to) {
