@@ -16,8 +16,6 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
  * Fuzzing prompt files and run files as --resume reads them (issue 19, scope 5): any bytes give prompts or records
@@ -31,22 +29,8 @@ class InputFilesFuzzTest {
             + "\"rejected_at\":null,\"partial_scores\":[[1,0.5]]}],\"best\":{\"id\":0,\"text\":\"a\",\"score\":0.5,"
             + "\"tokens\":1},\"stats\":{\"wall_seconds\":1.0,\"generated_tokens\":1,\"reward_tokens\":1,"
             + "\"initial_batch\":2,\"decisions\":[]}}";
-    private static Path dir;
-
-    @BeforeContainer
-    static void makeDir() throws IOException {
-        dir = Files.createTempDirectory("specrej-input-fuzz");
-    }
-
-    @AfterContainer
-    static void removeDir() throws IOException {
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
-        Files.delete(dir);
-    }
+    /** The file every try writes, one try at a time (the module's build directory: Maven runs tests from there). */
+    private static final Path FILE = Path.of("target", "input-files-fuzz.txt");
 
     static Arbitrary<String> text() {
         return Arbitraries.oneOf(Arbitraries.of("Hi", "", " ", "\\ud800", "\\ud83d\\ude00", "\\u0000", "\\\"", "é",
@@ -85,16 +69,16 @@ class InputFilesFuzzTest {
 
     @Property
     void anyPromptFileGivesUsablePromptsOrAMessage(@ForAll("promptFiles") byte[] bytes) throws IOException {
-        Path file = Files.write(dir.resolve("prompts.txt"), bytes);
+        Files.write(FILE, bytes);
         try {
-            List<String> prompts = PromptFile.read(file).texts();
+            List<String> prompts = PromptFile.read(FILE).texts();
             assertFalse(prompts.isEmpty());
             for (String p : prompts) {
                 // well-formed UTF-16: encodable without loss, which a run file needs
                 assertTrue(StandardCharsets.UTF_8.newEncoder().canEncode(p), p);
             }
         } catch (BadInputException e) {
-            assertTrue(e.getMessage() != null && e.getMessage().contains(file.toString()), e.getMessage());
+            assertTrue(e.getMessage() != null && e.getMessage().contains(FILE.toString()), e.getMessage());
         }
     }
 
@@ -107,33 +91,33 @@ class InputFilesFuzzTest {
                 "\"best\":null,\"y\":{", "\"decisions\":[{}]", "\"id\":\"0\"", "\"prompt_index\":99999999999");
         Arbitrary<String> record = Combinators.combine(field, replacement, Arbitraries.integers().between(0, 2))
                 .as((f, r, keep) -> keep == 0 ? RECORD : RECORD.replace(f, r));
-        Arbitrary<String> file = record.list().ofMaxSize(3).map(l -> String.join("\n", l) + "\n");
-        Arbitrary<byte[]> structured = file.map(s -> s.getBytes(StandardCharsets.UTF_8));
+        Arbitrary<String> lines = record.list().ofMaxSize(3).map(l -> String.join("\n", l) + "\n");
+        Arbitrary<byte[]> structured = lines.map(s -> s.getBytes(StandardCharsets.UTF_8));
         return Arbitraries.oneOf(structured, mutated(structured));
     }
 
     @Property
     void anyRunFileGivesCheckedRecordsOrAMessage(@ForAll("runFiles") byte[] bytes) throws IOException {
-        Path file = Files.write(dir.resolve("run.jsonl"), bytes);
+        Files.write(FILE, bytes);
         try {
-            RunFile run = RunFile.read(file);
+            RunFile run = RunFile.read(FILE);
             assertTrue(run.validBytes <= bytes.length);
             for (RunRecord r : run.records) {
                 assertTrue(r.promptIndex() >= 0 && !r.json().path("trajectories").isEmpty(), r.json().toString());
             }
         } catch (BadInputException e) {
-            assertTrue(e.getMessage() != null && e.getMessage().contains(file.toString()), e.getMessage());
+            assertTrue(e.getMessage() != null && e.getMessage().contains(FILE.toString()), e.getMessage());
         }
     }
 
     /** The reproductions of issue 19 kept as examples: a lone surrogate, a record without trajectories. */
     @Example
     void regressions() throws IOException {
-        Path prompts = Files.writeString(dir.resolve("p.jsonl"), "{\"prompt\": \"bad \\ud800 x\"}\n");
-        assertTrue(failsWithMessage(() -> PromptFile.read(prompts)));
-        Path run = Files.writeString(dir.resolve("r.jsonl"), RECORD.replaceFirst("\"trajectories\":\\[.*\\],\"best\"",
+        Files.writeString(FILE, "{\"prompt\": \"bad \\ud800 x\"}\n");
+        assertTrue(failsWithMessage(() -> PromptFile.read(FILE)));
+        Files.writeString(FILE, RECORD.replaceFirst("\"trajectories\":\\[.*\\],\"best\"",
                 "\"trajectories\":[],\"best\"") + "\n");
-        assertTrue(failsWithMessage(() -> RunFile.read(run)));
+        assertTrue(failsWithMessage(() -> RunFile.read(FILE)));
     }
 
     private interface Read {

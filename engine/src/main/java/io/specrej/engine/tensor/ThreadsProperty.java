@@ -1,6 +1,7 @@
 package io.specrej.engine.tensor;
 
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.PositiveProperty;
 
 /**
  * {@code -Dspecrej.threads=N}, read apart from {@link Parallel} so that the CLI can check it before anything starts:
@@ -19,18 +20,7 @@ public final class ThreadsProperty {
      * @throws BadInputException when it is not a positive integer
      */
     public static Integer parse() {
-        String value = System.getProperty(NAME);
-        if (value == null || value.isBlank()) {
-            return null;
-        }
-        try {
-            int n = Integer.parseInt(value.strip());
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new BadInputException("-D" + NAME + ": expected a positive integer (threads), got '" + value + "'");
+        Long n = PositiveProperty.read(NAME, "threads", Integer.MAX_VALUE);
+        return n == null ? null : n.intValue();
     }
 }

@@ -1,6 +1,6 @@
 package io.specrej.engine.text;
 
-import io.specrej.engine.BadInputException;
+import io.specrej.engine.PositiveProperty;
 
 /**
  * Caps on one chat-template render, so that a hostile or broken template (tokenizer_config.json is downloaded from
@@ -29,18 +29,7 @@ public record TemplateLimits(long maxChars, long maxSteps) {
     }
 
     private static long property(String name, long fallback) {
-        String value = System.getProperty(name);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            long v = Long.parseLong(value.strip());
-            if (v >= 1) {
-                return v;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new BadInputException("-D" + name + ": expected a positive integer, got '" + value + "'");
+        Long value = PositiveProperty.read(name, "a template limit", Long.MAX_VALUE);
+        return value != null ? value : fallback;
     }
 }

@@ -18,7 +18,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,19 +28,11 @@ class ModelInputLimitsTest {
     Path tmp;
 
     private Path copyOf(String fixture) throws IOException {
-        Path dir = tmp.resolve(fixture);
-        Files.createDirectories(dir);
-        try (var files = Files.list(TestData.fixtureModel(fixture))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-                dir.resolve(f.getFileName()).toFile().setWritable(true);
-            }
-        }
-        return dir;
+        return ModelConfigErrorsTest.copyOf(fixture, tmp);
     }
 
     private static String failure(Path dir) {
-        return assertThrows(BadInputException.class, () -> TransformerModel.load(dir).close()).getMessage();
+        return ModelConfigErrorsTest.failure(dir);
     }
 
     private static void edit(Path file, String from, String to) throws IOException {
@@ -124,19 +115,13 @@ class ModelInputLimitsTest {
     }
 
     @Test
-    void nanInTheRewardHeadIsRefusedAtLoad() throws IOException {
-        Path dir = copyOf("llama-rm");
-        poison(dir.resolve("model.safetensors"), "score.weight");
-        String m = failure(dir);
-        assertTrue(m.contains("score.weight holds NaN or infinite values (first at row 0, column 0)"), m);
-    }
-
-    @Test
-    void nanInTheLmHeadIsRefusedAtLoad() throws IOException {
-        Path dir = copyOf("llama");
-        poison(dir.resolve("model.safetensors"), "lm_head.weight");
-        String m = failure(dir);
-        assertTrue(m.contains("lm_head.weight holds NaN or infinite values"), m);
+    void nanInAnOutputHeadIsRefusedAtLoad() throws IOException {
+        for (String[] head : new String[][] {{"llama-rm", "score.weight"}, {"llama", "lm_head.weight"}}) {
+            Path dir = copyOf(head[0]);
+            poison(dir.resolve("model.safetensors"), head[1]);
+            String m = failure(dir);
+            assertTrue(m.contains(head[1] + " holds NaN or infinite values (first at row 0, column 0)"), m);
+        }
     }
 
     @Test
