@@ -10,6 +10,7 @@ import io.specrej.engine.tensor.DType;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -85,6 +86,10 @@ final class RandomModelCommand implements Callable<Integer> {
                     spec.commandLine().getErr());
         } catch (IOException | RuntimeException e) {
             removePartialCheckpoint(out, created); // half a checkpoint would load as a corrupt one later
+            if (e instanceof IOException io && !(io instanceof FileSystemException)) {
+                // "No space left on device" alone names no file; the shards' own errors already name theirs
+                throw new FileSystemException(out.toString(), null, io.getMessage() + "; nothing was kept");
+            }
             throw e;
         }
         PrintWriter o = spec.commandLine().getOut();

@@ -170,6 +170,10 @@ final class JinjavaEnv {
         if (exceeded != null) {
             return new RenderFailure(exceeded, false);
         }
+        if (jinjavaMessage.contains("OutputTooBigException")) { // Jinjava's own cap on ~ and + (the same limit)
+            return new RenderFailure("the template builds a text of more than " + TemplateLimits.DEFAULT_MAX_CHARS
+                    + " characters (a string doubled in a loop?)", false);
+        }
         return raised != null ? new RenderFailure(raised, true) : new RenderFailure(jinjavaMessage, false);
     }
 
