@@ -11,9 +11,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -25,10 +22,7 @@ class HeaderLimitsTest {
     Path tmp;
 
     private Path safetensors(String header, int dataBytes) throws IOException {
-        byte[] json = header.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(json.length).put(json);
-        return Files.write(tmp.resolve("model.safetensors"), b.array());
+        return RawSafetensors.write(tmp.resolve("model.safetensors"), header, new byte[dataBytes]);
     }
 
     @Test
@@ -41,6 +35,14 @@ class HeaderLimitsTest {
         Path file = safetensors(sb.append("}").toString(), 0);
         String m = assertThrows(BadInputException.class, () -> SafetensorsFile.open(file).close()).getMessage();
         assertTrue(m.contains("more than " + SafetensorsHeader.MAX_TENSORS + " tensors"), m);
+    }
+
+    @Test
+    void aShapeOfMillionsOfDimensionsIsRefusedBeforeTheTreeIsBuilt() throws IOException {
+        String zeros = ",0".repeat((int) SafetensorsHeader.MAX_VALUES);
+        Path file = safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[0" + zeros + "],\"data_offsets\":[0,0]}}", 0);
+        String m = assertThrows(BadInputException.class, () -> SafetensorsFile.open(file).close()).getMessage();
+        assertTrue(m.contains("more than " + SafetensorsHeader.MAX_VALUES + " JSON values"), m);
     }
 
     @Test
