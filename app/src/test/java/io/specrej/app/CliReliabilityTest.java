@@ -87,6 +87,12 @@ class CliReliabilityTest {
     }
 
     @Test
+    void anInvalidPathIsTheUsersProblemNotACrash() {
+        String m = ErrorReporter.userMessage(new java.nio.file.InvalidPathException("a\0b", "Nul character not allowed"));
+        assertEquals("not a valid path: \"a\\u0000b\" (Nul character not allowed)", m);
+    }
+
+    @Test
     void aTemplateThatWouldExhaustTheMachineFailsWithOneLine() throws IOException {
         Path model = TestData.copyFixture("llama", temp);
         Path config = model.resolve("tokenizer_config.json");
