@@ -8,6 +8,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.util.List;
@@ -107,6 +108,9 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         if (t instanceof IOException e) {
             return "I/O error: " + oneLine(String.valueOf(e.getMessage()));
         }
+        if (t instanceof InvalidPathException e) {
+            return "not a valid path: \"" + printable(e.getInput()) + "\" (" + e.getReason() + ")";
+        }
         return null;
     }
 
@@ -114,7 +118,7 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         if (verbose) {
             ex.printStackTrace(err);
         }
-        err.println("error: " + message);
+        err.println("error: " + printable(message));
         err.flush();
     }
 
@@ -139,11 +143,29 @@ final class ErrorReporter implements IExecutionExceptionHandler, IParameterExcep
         return false;
     }
 
-    /** Collapses a message onto one line: the stderr contract is exactly one line per error. */
+    /**
+     * Collapses a message onto one line: the stderr contract is exactly one line per error. Control characters (a NUL
+     * from a file name in a hostile index) are escaped: tools reading stderr, the launcher's grep among them, would
+     * take the line for binary data.
+     */
     static String oneLine(String message) {
         if (message == null || message.isBlank()) {
             return "(no message)";
         }
-        return message.strip().replaceAll("\\s*\\R\\s*", "; ");
+        return printable(message.strip().replaceAll("\\s*\\R\\s*", "; "));
+    }
+
+    /** {@code s} with control characters written as {@code \\uXXXX}. */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 }

@@ -79,6 +79,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per sequence per line.")
     boolean json;
 
+    @Option(names = "--memory-budget", defaultValue = RunCommand.DEFAULT_BUDGET, paramLabel = "SIZE",
+            description = "Most memory the n sequences may take in KV cache and logits, e.g. 512MiB, 8GiB (default "
+                    + RunCommand.DEFAULT_BUDGET + "); --n is checked against it before anything is allocated.")
+    String memoryBudget;
+
     @Override
     public Integer call() {
         // Cheap checks first, so a typo fails before the model loads.
@@ -92,6 +97,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException("--chat renders --prompt text; it cannot be used with --ids");
         }
         int[] parsedIds = input.ids != null ? TokenIds.parse(input.ids, "--ids") : null;
+        long budget = ByteSizes.parse(memoryBudget, "--memory-budget");
         if (input.prompt != null && input.prompt.isEmpty()) {
             throw new BadInputException("--prompt is empty: give some text");
         }
@@ -115,6 +121,7 @@ final class GenerateCommand implements Callable<Integer> {
                     : generation.maxNewTokens() != null && generation.maxNewTokens() > 0 ? generation.maxNewTokens()
                     : DEFAULT_MAX_NEW_TOKENS;
             StopTokens stop = ignoreEos ? StopTokens.NONE : StopTokens.of(generation.eosTokenIds());
+            checkBudget(lm, prompt.length, maxNew, budget);
 
             long start = System.nanoTime();
             List<SequenceState> sequences = new Generator(lm).generate(prompt, n, params, stop, seed, maxNew);
@@ -128,6 +135,26 @@ final class GenerateCommand implements Callable<Integer> {
                         generated / Math.max(seconds, 1e-9));
             }
             return Main.EXIT_OK;
+        }
+    }
+
+    /**
+     * Refuses an --n whose sequences cannot fit the budget, before the cache or any per-sequence buffer exists: the
+     * prompt's KV once (the sequences share it), each sequence's generated tokens' KV, and each sequence's row of
+     * logits. Without this, --n 1000000000 grows until the machine or the JVM gives out.
+     */
+    private void checkBudget(TransformerModel lm, int promptTokens, int maxNew, long budget) {
+        long perToken = lm.config().kvBytesPerToken(lm.kvPrecision());
+        int generated = Math.min(maxNew, lm.config().maxPositions() - promptTokens);
+        double perSequence = (double) generated * perToken + 4.0 * lm.config().vocabSize();
+        double needed = (double) promptTokens * perToken + n * perSequence;
+        if (needed > budget) {
+            long fits = (long) Math.max(0, (budget - (double) promptTokens * perToken) / perSequence);
+            throw new BadInputException("--n " + n + " needs about " + Units.bytes((long) Math.min(needed,
+                    Long.MAX_VALUE)) + " of KV cache and logits (" + generated + " new tokens x "
+                    + Units.bytes(perToken) + " per token, plus a row of " + lm.config().vocabSize() + " logits, per "
+                    + "sequence), more than --memory-budget " + Units.bytes(budget) + "; at most " + fits
+                    + " sequence(s) fit: lower --n or --max-new-tokens, or raise --memory-budget");
         }
     }
 

@@ -3,6 +3,7 @@ package io.specrej.app;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvPrecision;
 import io.specrej.engine.tensor.MatmulBackends;
+import io.specrej.engine.tensor.ThreadsProperty;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -104,6 +105,15 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** A bad -Dspecrej.threads is reported as one line before any model (and the thread pool) loads. */
+    private static void checkThreadsProperty(CommandLine.ParseResult parseResult) {
+        try {
+            ThreadsProperty.parse();
+        } catch (BadInputException e) {
+            throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(), e.getMessage());
+        }
+    }
+
     /** Runs the command line in-process and returns the exit code (tests call this; it never calls System.exit). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         ErrorReporter reporter = new ErrorReporter(args);
@@ -114,6 +124,7 @@ public final class Main implements Callable<Integer> {
                     .setExecutionExceptionHandler(reporter)
                     .setParameterExceptionHandler(reporter);
             cmd.setExecutionStrategy(parseResult -> {
+                checkThreadsProperty(parseResult);
                 applyProcessChoice(parseResult, "--matmul", MatmulBackends::setDefault);
                 applyProcessChoice(parseResult, "--kv-cache", KvPrecision::setDefault);
                 return new CommandLine.RunLast().execute(parseResult);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -42,7 +43,7 @@ final class PromptFile {
         if (Files.isDirectory(file)) {
             throw new BadInputException("--prompts " + file + ": is a directory, expected a file of prompts");
         }
-        String text = decodeUtf8(file, Files.readAllBytes(file));
+        String text = decodeUtf8(file, BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a file of prompts"));
         if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
             text = text.substring(1); // a byte-order mark some editors write
         }
@@ -58,7 +59,27 @@ final class PromptFile {
         if (prompts.texts().isEmpty()) {
             throw new BadInputException(file + ": holds no prompts");
         }
+        for (int i = 0; i < prompts.texts().size(); i++) {
+            checkSurrogates(file, i, prompts.texts().get(i));
+        }
         return prompts;
+    }
+
+    /**
+     * A JSON escape such as {@code "\\ud800"} alone decodes to half a character, which no tokenizer or UTF-8 file
+     * can hold: refused up front, naming the prompt, instead of failing when its result is written.
+     */
+    private static void checkSurrogates(Path file, int index, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new BadInputException(file + ": prompt " + index + " holds an unpaired UTF-16 surrogate "
+                        + String.format("\\u%04x", (int) c) + " at character " + i + " (a JSON escape such as "
+                        + "\\ud83d must be followed by its pair, e.g. \\ud83d\\ude00); it is not text");
+            }
+        }
     }
 
     private static List<String> jsonList(Path file, String text) throws IOException {

@@ -7,6 +7,7 @@ import io.specrej.engine.weights.SafetensorsWriter;
 import io.specrej.engine.weights.SafetensorsWriter.TensorSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,10 +32,7 @@ final class RandomCheckpointWriter {
     static Summary write(Path dir, ModelConfig config, DType dtype, long seed, long shardBytes, PrintWriter progress)
             throws IOException {
         List<TensorTable.Entry> tensors = config.tensors();
-        long parameters = 0;
-        for (TensorTable.Entry t : tensors) {
-            parameters += t.elements();
-        }
+        long parameters = parameters(tensors);
         long bytes = parameters * dtype.bytes();
         List<List<TensorTable.Entry>> shards = plan(tensors, dtype, shardBytes);
         List<String> files = new ArrayList<>();
@@ -51,7 +49,12 @@ final class RandomCheckpointWriter {
                 progress.println("writing " + dir.resolve(file) + " (" + (s + 1) + " of " + shards.size() + ")");
                 progress.flush();
             }
-            SafetensorsWriter.write(dir.resolve(file), specs, Map.of());
+            try {
+                SafetensorsWriter.write(dir.resolve(file), specs, Map.of());
+            } catch (IOException e) {
+                // "No space left on device" alone does not say which file
+                throw new FileSystemException(dir.resolve(file).toString(), null, String.valueOf(e.getMessage()));
+            }
             files.add(file);
         }
         if (shards.size() > 1) {
@@ -59,6 +62,19 @@ final class RandomCheckpointWriter {
             files.add("model.safetensors.index.json");
         }
         return new Summary(parameters, bytes, files);
+    }
+
+    /** Bytes of the weights of {@code config} in {@code dtype}, before anything is written. */
+    static long weightBytes(ModelConfig config, DType dtype) {
+        return parameters(config.tensors()) * dtype.bytes();
+    }
+
+    private static long parameters(List<TensorTable.Entry> tensors) {
+        long parameters = 0;
+        for (TensorTable.Entry t : tensors) {
+            parameters += t.elements();
+        }
+        return parameters;
     }
 
     /**

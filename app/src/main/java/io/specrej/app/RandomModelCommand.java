@@ -4,11 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import io.specrej.engine.model.ModelConfig;
 import io.specrej.engine.tensor.DType;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -74,11 +76,23 @@ final class RandomModelCommand implements Callable<Integer> {
             root.put("dtype", torchName); // transformers 4.56+ writes "dtype" instead; keep both in step
         }
         ModelConfig parsed = validate(root);
+        checkFreeSpace(RandomCheckpointWriter.weightBytes(parsed, type));
+        boolean created = !Files.exists(out);
         prepareOutput();
-        Files.writeString(out.resolve("config.json"), pretty(root));
-        Files.writeString(out.resolve("generation_config.json"), pretty(generationConfig(root)));
-        RandomCheckpointWriter.Summary summary = RandomCheckpointWriter.write(out, parsed, type, seed, maxShardBytes,
-                spec.commandLine().getErr());
+        RandomCheckpointWriter.Summary summary;
+        try {
+            Files.writeString(out.resolve("config.json"), pretty(root));
+            Files.writeString(out.resolve("generation_config.json"), pretty(generationConfig(root)));
+            summary = RandomCheckpointWriter.write(out, parsed, type, seed, maxShardBytes,
+                    spec.commandLine().getErr());
+        } catch (IOException | RuntimeException e) {
+            removePartialCheckpoint(out, created); // half a checkpoint would load as a corrupt one later
+            if (e instanceof IOException io && !(io instanceof FileSystemException)) {
+                // "No space left on device" alone names no file; the shards' own errors already name theirs
+                throw new FileSystemException(out.toString(), null, io.getMessage() + "; nothing was kept");
+            }
+            throw e;
+        }
         PrintWriter o = spec.commandLine().getOut();
         o.println("wrote " + out);
         o.printf(Locale.ROOT, "parameters  %,d (%s)%n", summary.parameters(), Units.count(summary.parameters()));
@@ -96,7 +110,7 @@ final class RandomModelCommand implements Callable<Integer> {
         }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(Files.readString(config));
+            node = Json.MAPPER.readTree(BoundedFiles.readUtf8(config, BoundedFiles.CONFIG_BYTES, "a config.json"));
         } catch (JsonProcessingException e) {
             throw new BadInputException(config + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
         }
@@ -124,8 +138,54 @@ final class RandomModelCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Refuses a checkpoint the file system cannot hold before writing a byte of it (the weights plus 1 MiB for the
+     * configs and headers), rather than failing hours into a large one.
+     */
+    private void checkFreeSpace(long weightBytes) throws IOException {
+        Path existing = out.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return;
+        }
+        long usable = Files.getFileStore(existing).getUsableSpace();
+        long needed = weightBytes + (1L << 20);
+        if (needed > usable) {
+            throw new BadInputException("--out " + out + ": the checkpoint needs " + Units.bytes(needed) + " but the "
+                    + "file system of " + existing + " has " + Units.bytes(usable) + " free; free some space, "
+                    + "choose another --out, or use a smaller --dtype");
+        }
+    }
+
+    /** After a failed write: removes what this command wrote, and the directory when it created it. */
+    static void removePartialCheckpoint(Path dir, boolean createdDir) {
+        try {
+            deleteCheckpointFiles(dir);
+            if (createdDir) {
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            // the write's own error is the one to report
+        }
+    }
+
+    /** The files a checkpoint this command writes consists of, and nothing else in the directory. */
+    private static void deleteCheckpointFiles(Path dir) throws IOException {
+        try (DirectoryStream<Path> old = Files.newDirectoryStream(dir,
+                "{config.json,generation_config.json,model*.safetensors,model.safetensors.index.json}")) {
+            for (Path p : old) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** Refuses to mix a new checkpoint into an old one; with --force removes only files a checkpoint consists of. */
     private void prepareOutput() throws IOException {
+        if (out.toString().isBlank()) { // Path.of("") is the current directory
+            throw new BadInputException("--out is empty: give the directory to write the checkpoint to");
+        }
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new BadInputException("--out " + out + ": exists and is not a directory");
         }
@@ -139,12 +199,7 @@ final class RandomModelCommand implements Callable<Integer> {
                         + "its config and weights)");
             }
             // A stale model.safetensors next to new shards would win over the index when loading.
-            try (DirectoryStream<Path> old = Files.newDirectoryStream(out,
-                    "{config.json,generation_config.json,model*.safetensors,model.safetensors.index.json}")) {
-                for (Path p : old) {
-                    Files.delete(p);
-                }
-            }
+            deleteCheckpointFiles(out);
         }
         Files.createDirectories(out);
     }

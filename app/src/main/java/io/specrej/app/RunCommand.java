@@ -8,14 +8,10 @@ import io.specrej.decoding.Result;
 import io.specrej.decoding.Strategy;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.sample.SamplingParams;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -146,6 +142,13 @@ final class RunCommand implements Callable<Integer> {
         DecodingSetup checked = DecodingSetup.of(n, alpha, budget, maxNewTokens, SamplingParams.GREEDY, seed)
                 .withDecideEvery(decisionEvery).withMaxBatch(maxBatch);
         checkOutput();
+        try (RunOutput output = RunOutput.lock(out)) {
+            return run(strategy, shardOf, budget, checked, progressMode, output);
+        }
+    }
+
+    private Integer run(StrategyName strategy, Shard shardOf, long budget, DecodingSetup checked,
+                        Progress.Mode progressMode, RunOutput output) throws IOException {
         List<String> texts = PromptFile.read(prompts).texts();
         List<Integer> selected = new ArrayList<>();
         int end = limit == null ? texts.size() : Math.min(limit, texts.size());
@@ -156,6 +159,7 @@ final class RunCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel, budget)) {
+            checkMaxNewTokens(models.generation.model().config().maxPositions());
             SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
             DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,
                     decisionEvery, maxBatch);
@@ -177,9 +181,8 @@ final class RunCommand implements Callable<Integer> {
                 err.flush();
                 return Main.EXIT_OK;
             }
-            try (BufferedWriter writer = openOutput(existing)) {
-                runAll(decoder, setup, paramsJson, texts, encoded, writer, progressMode, err);
-            }
+            openOutput(output, existing);
+            runAll(decoder, setup, paramsJson, texts, encoded, output, progressMode, err);
             if (skipped > 0) {
                 err.println(skipped + " prompt(s) already in " + out + " were skipped");
             }
@@ -189,7 +192,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void runAll(Strategy strategy, DecodingSetup setup, ObjectNode paramsJson, List<String> texts,
-                        List<Encoded> todo, BufferedWriter writer, Progress.Mode mode, PrintWriter err)
+                        List<Encoded> todo, RunOutput output, Progress.Mode mode, PrintWriter err)
             throws IOException {
         Progress bar = new Progress(err, mode, todo.size());
         bar.start();
@@ -201,10 +204,9 @@ final class RunCommand implements Callable<Integer> {
                 Prompt prompt = e.prompt();
                 long promptSeed = PromptSeeds.forPrompt(seed, index);
                 Result result = strategy.run(prompt, setup.withSeed(promptSeed));
-                writer.write(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
+                // one write per whole record: a killed run loses at most the prompt in progress
+                output.writeLine(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
                         result)));
-                writer.write('\n');
-                writer.flush(); // a killed run loses at most the prompt in progress
                 tokens += result.stats().generatedTokens();
                 bar.promptDone(index, result.best().score(), result.trajectories().size(),
                         result.stats().generatedTokens(), result.stats().wallSeconds());
@@ -215,6 +217,18 @@ final class RunCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - started) / 1e9;
         err.printf(Locale.ROOT, "wrote %d prompt(s) to %s in %.1f s (%d generated tokens, %.1f tokens/s)%n",
                 todo.size(), out, seconds, tokens, tokens / Math.max(seconds, 1e-9));
+    }
+
+    /**
+     * No response can be longer than the context window, so a --max-new-tokens past it is a mistake; left through,
+     * Best-of-N sizes its waves for that horizon and reports the memory budget as the problem.
+     */
+    private void checkMaxNewTokens(int context) {
+        if (maxNewTokens >= context) {
+            throw new BadInputException("--max-new-tokens " + maxNewTokens + " is not less than the generator's "
+                    + "context window of " + context + " tokens (max_position_embeddings), which holds the prompt too; "
+                    + "use at most " + (context - 1));
+        }
     }
 
     /** A prompt to run: its index in the file and its tokens after the chat template. */
@@ -341,7 +355,11 @@ final class RunCommand implements Callable<Integer> {
                 throw new BadInputException("--resume: " + out + " line " + r.line() + " holds prompt " + i
                         + ", which is not prompt " + i + " of " + prompts + "; was it written for another file?");
             }
-            done.add(i);
+            if (!done.add(i)) {
+                // two writers, or files concatenated: which copy is right cannot be told, so nothing is guessed
+                throw new BadInputException("--resume: " + out + " line " + r.line() + " repeats prompt_index " + i
+                        + "; a run file holds each prompt once: remove the extra line(s) and resume again");
+            }
         }
         return done;
     }
@@ -357,6 +375,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void checkOutput() throws IOException {
+        if (out.toString().isBlank()) { // Path.of("") is the current directory
+            throw new BadInputException("--out is empty: give the file to write the results to");
+        }
         if (Files.isDirectory(out)) {
             throw new BadInputException("--out " + out + ": is a directory, expected a file");
         }
@@ -364,29 +385,33 @@ final class RunCommand implements Callable<Integer> {
         if (parent != null && !Files.isDirectory(parent)) {
             throw new BadInputException("--out " + out + ": directory " + parent + " does not exist");
         }
+        if (Files.exists(out) && Files.exists(prompts) && Files.isSameFile(out, prompts)) {
+            throw new BadInputException("--out " + out + " is the prompts file " + prompts + " (the same file"
+                    + (Files.isSymbolicLink(out) ? ", through a symlink" : "") + "); the results would replace the "
+                    + "prompts: choose another --out");
+        }
         if (!resume && !force && Files.exists(out) && Files.size(out) > 0) {
             throw new BadInputException("--out " + out + ": already exists; pass --resume to continue it or "
                     + "--force to overwrite it");
         }
     }
 
-    private BufferedWriter openOutput(RunFile existing) throws IOException {
+    /** Starts --out over, or (--resume) appends after its last whole record. */
+    private void openOutput(RunOutput output, RunFile existing) throws IOException {
         if (existing == null) {
-            return Files.newBufferedWriter(out, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            output.truncate(0);
+            return;
         }
         if (existing.truncatedTail) {
-            try (FileChannel channel = FileChannel.open(out, StandardOpenOption.WRITE)) {
-                channel.truncate(existing.validBytes);
-            }
+            output.truncate(existing.validBytes);
             spec.commandLine().getErr().println("warning: " + out + ": cut off an incomplete last line "
                     + "(a killed run); that prompt runs again");
+        } else {
+            output.truncate(output.size());
         }
-        BufferedWriter writer = Files.newBufferedWriter(out, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         if (existing.missingFinalNewline) {
-            writer.write('\n');
+            output.writeLine("");
         }
-        return writer;
     }
 
     private Progress.Mode progressMode() {

@@ -3,6 +3,7 @@ package io.specrej.app;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +42,7 @@ final class RunFile {
         if (Files.isDirectory(file)) {
             throw new BadInputException(file + ": is a directory, expected a run file (.jsonl)");
         }
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a run file (.jsonl)");
         List<RunRecord> records = new ArrayList<>();
         int start = 0;
         int line = 0;

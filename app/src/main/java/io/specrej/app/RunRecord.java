@@ -36,6 +36,8 @@ record RunRecord(Path file, int line, JsonNode json) {
         require(json.path("params").path("strategy").isTextual(), "params.strategy", "a string");
         StrategyName.parse(json.path("params").path("strategy").asText(), where("params.strategy"));
         require(json.path("trajectories").isArray(), "trajectories", "a list");
+        // a record without trajectories has no result: counting it as done would skip its prompt forever
+        require(!json.path("trajectories").isEmpty(), "trajectories", "a non-empty list");
         for (int i = 0; i < json.path("trajectories").size(); i++) {
             JsonNode t = json.path("trajectories").get(i);
             String p = "trajectories[" + i + "].";

@@ -77,6 +77,11 @@ final class ScoreCommand implements Callable<Integer> {
             TokenIds.checkVocabulary(ids, model.config().vocabSize(), option);
             TokenIds.checkContext(ids, model.config().maxPositions(), option, 0);
             float score = reward.score(List.of(ids))[0];
+            if (!Float.isFinite(score)) {
+                // JSON has no NaN; and a NaN reward would rank nothing, so it is an error, not a number to print
+                throw new io.specrej.engine.BadInputException(rewardModel + ": the reward model scored this input "
+                        + score + " (its activations overflow or its weights are corrupt)");
+            }
             var result = Json.object().put("score", score);
             if (explain) {
                 float[][] rows = reward.rows(ids);

@@ -14,9 +14,14 @@ final class TokenIds {
         if (trimmed.isEmpty()) {
             throw new BadInputException(option + " is empty: give at least one token id, e.g. " + option + " 1,2,3");
         }
-        String[] parts = trimmed.split("[,\\s]+");
+        // An empty item ("1,,2", "1,") is a typo, not a separator run: refuse it rather than guess.
+        String[] parts = trimmed.split("\\s*,\\s*|\\s+", -1);
         int[] ids = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isEmpty()) {
+                throw new BadInputException(option + ": an empty item at position " + (i + 1) + " in \"" + trimmed
+                        + "\" (expected non-negative integers separated by commas)");
+            }
             try {
                 ids[i] = Integer.parseInt(parts[i]);
             } catch (NumberFormatException e) {

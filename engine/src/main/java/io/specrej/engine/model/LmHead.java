@@ -1,5 +1,7 @@
 package io.specrej.engine.model;
 
+import io.specrej.engine.weights.FiniteWeights;
+
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.TensorTable.Role;
 import io.specrej.engine.tensor.WeightMatrix;
@@ -30,6 +32,6 @@ final class LmHead {
             weight = w.matrix("lm_head.weight", c.vocabSize(), c.hiddenSize());
         }
         float[] bias = c.family().lmHeadBias() ? w.vector("lm_head.bias", c.vocabSize()) : null;
-        return new LinearHead(weight, bias);
+        return new LinearHead(FiniteWeights.require(weight, w.directory()), bias); // NaN logits always sample token 0
     }
 }

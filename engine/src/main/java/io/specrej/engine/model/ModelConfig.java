@@ -3,6 +3,8 @@ package io.specrej.engine.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
+import io.specrej.engine.ModelDirectory;
 import io.specrej.engine.cache.KvPrecision;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,10 +50,11 @@ public record ModelConfig(
 
     /** Reads {@code dir/config.json}. */
     public static ModelConfig load(Path dir) {
+        ModelDirectory.require(dir);
         Path file = dir.resolve("config.json");
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(file));
+            root = JSON.readTree(BoundedFiles.readUtf8(file, BoundedFiles.CONFIG_BYTES, "a JSON config"));
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": not found; a Hugging Face model directory needs config.json");
         } catch (IOException e) {
@@ -78,11 +81,13 @@ public record ModelConfig(
         Integer bos = f.optionalInt("bos_token_id");
         List<Integer> eos = tokenIdList(f, root.get("eos_token_id"), "eos_token_id");
         String dtype = f.string("torch_dtype", root.has("dtype") ? f.string("dtype", "float32") : "float32");
-        return new ModelConfig(file, family, rewardHead == null ? Head.CAUSAL_LM : Head.REWARD, architecture,
-                rewardHead, b.block(), b.hiddenSize(), b.layers(), b.heads(), b.kvHeads(), b.headDim(),
+        ModelConfig config = new ModelConfig(file, family, rewardHead == null ? Head.CAUSAL_LM : Head.REWARD,
+                architecture, rewardHead, b.block(), b.hiddenSize(), b.layers(), b.heads(), b.kvHeads(), b.headDim(),
                 b.intermediateSize(), f.positiveInt("vocab_size", null), b.maxPositions(), b.normEps(), b.ropeTheta(),
                 b.ropeScaling(), b.tieWordEmbeddings(), b.qkvBias(), b.oBias(), b.mlpBias(), b.activation(),
                 b.slidingWindow(), pad, eos, bos, dtype);
+        ModelSizeLimits.check(config); // before anything is allocated from these sizes
+        return config;
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.specrej.engine.model;
 
+import io.specrej.engine.weights.FiniteWeights;
+
 import io.specrej.engine.model.TensorTable.Role;
 import io.specrej.engine.weights.CheckpointWeights;
 
@@ -31,7 +33,8 @@ record RegressionRewardHead() implements RewardHead {
 
     @Override
     public OutputHead bind(ModelConfig c, CheckpointWeights w) {
-        return new LinearHead(w.matrix("regression_head.weight", 1, c.hiddenSize()), null);
+        return new LinearHead(FiniteWeights.require(w.matrix("regression_head.weight", 1, c.hiddenSize()),
+                w.directory()), null);
     }
 
     @Override

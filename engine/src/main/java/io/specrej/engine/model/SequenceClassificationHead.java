@@ -1,5 +1,7 @@
 package io.specrej.engine.model;
 
+import io.specrej.engine.weights.FiniteWeights;
+
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.TensorTable.Role;
 import io.specrej.engine.weights.CheckpointWeights;
@@ -47,7 +49,8 @@ record SequenceClassificationHead(int numLabels) implements RewardHead {
             throw new BadInputException(w.directory() + ": tensor score.bias is present; transformers' "
                     + c.architecture() + " has no score bias (expected score.weight only)");
         }
-        return new LinearHead(w.matrix("score.weight", numLabels, c.hiddenSize()), null);
+        return new LinearHead(FiniteWeights.require(w.matrix("score.weight", numLabels, c.hiddenSize()),
+                w.directory()), null);
     }
 
     @Override

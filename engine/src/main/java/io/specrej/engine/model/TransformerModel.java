@@ -7,6 +7,7 @@ import io.specrej.engine.tensor.MatmulBackend;
 import io.specrej.engine.tensor.MatmulBackends;
 import io.specrej.engine.tensor.WeightMatrix;
 import io.specrej.engine.weights.CheckpointWeights;
+import io.specrej.engine.weights.UnusedTensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,10 @@ public final class TransformerModel implements AutoCloseable {
         this.config = config;
         this.checkpoint = checkpoint;
         this.weights = WeightBinder.bind(config, checkpoint);
+        String unused = UnusedTensors.warning(checkpoint, config.architecture());
+        if (unused != null) {
+            System.err.println(unused); // as transformers warns; stderr, so --json output stays clean
+        }
         this.matmul = matmul;
         this.kvPrecision = kvPrecision;
         this.pass = new ForwardPass(config, weights, matmul);

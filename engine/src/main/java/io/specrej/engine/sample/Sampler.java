@@ -52,6 +52,12 @@ public final class Sampler {
         for (int i = 0; i < kept; i++) {
             max = Math.max(max, logits[off + candidates[i]] * invT);
         }
+        if (Float.isInfinite(invT) || !(max < Float.POSITIVE_INFINITY)) { // +inf, or NaN from 0 * inf
+            // A temperature so small (below float's normal range, or near it) that logits / temperature overflows:
+            // the softmax would be inf - inf = NaN. Its limit as the temperature goes to 0 is the argmax, which is
+            // what is returned (transformers, computing in float32, fails here with NaN probabilities instead).
+            return argmaxOfCandidates(logits, off, kept);
+        }
         double total = 0;
         for (int i = 0; i < kept; i++) {
             float e = (float) Math.exp(logits[off + candidates[i]] * invT - max);
@@ -81,6 +87,17 @@ public final class Sampler {
             }
         }
         return candidates[kept - 1];
+    }
+
+    /** The candidate with the largest logit, the lowest id on ties (as greedy's argmax). */
+    private int argmaxOfCandidates(float[] logits, int off, int kept) {
+        int best = candidates[0];
+        for (int i = 1; i < kept; i++) {
+            if (logits[off + candidates[i]] > logits[off + best]) {
+                best = candidates[i];
+            }
+        }
+        return best;
     }
 
     /**

@@ -44,16 +44,8 @@ public final class Parallel {
     }
 
     private static int initialThreads() {
-        int n = Runtime.getRuntime().availableProcessors();
-        String prop = System.getProperty("specrej.threads");
-        if (prop != null && !prop.isBlank()) {
-            try {
-                n = Integer.parseInt(prop.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("specrej.threads must be an integer, got '" + prop + "'", e);
-            }
-        }
-        return Math.max(1, n);
+        Integer n = ThreadsProperty.parse();
+        return n != null ? n : Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     /** Threads a {@link #forRange} uses, caller included. */

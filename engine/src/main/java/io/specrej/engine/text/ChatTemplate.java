@@ -27,6 +27,7 @@ public final class ChatTemplate {
     private final String translated;
     private final Map<String, String> specialTokens;
     private final Clock clock;
+    private final TemplateLimits limits;
 
     /**
      * @param source the jinja2 template text (as in tokenizer_config.json's chat_template)
@@ -35,14 +36,20 @@ public final class ChatTemplate {
      * @throws BadInputException if the template cannot be lexed
      */
     public ChatTemplate(String source, Map<String, String> specialTokens) {
-        this(source, specialTokens, Clock.systemDefaultZone());
+        this(source, specialTokens, Clock.systemDefaultZone(), TemplateLimits.fromSystemProperties());
     }
 
     ChatTemplate(String source, Map<String, String> specialTokens, Clock clock) {
+        this(source, specialTokens, clock, TemplateLimits.fromSystemProperties());
+    }
+
+    /** @param limits caps on every render of this template (see {@link TemplateLimits}) */
+    public ChatTemplate(String source, Map<String, String> specialTokens, Clock clock, TemplateLimits limits) {
         this.source = Objects.requireNonNull(source, "source");
         this.specialTokens = new HashMap<>(specialTokens == null ? Map.of() : specialTokens);
         this.specialTokens.values().removeIf(Objects::isNull);
         this.clock = clock;
+        this.limits = Objects.requireNonNull(limits, "limits");
         JinjaLexer.Translation t;
         try {
             t = JinjaLexer.translate(source);
@@ -98,7 +105,7 @@ public final class ChatTemplate {
         vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
         try {
-            return JinjavaEnv.render(translated, vars, clock);
+            return JinjavaEnv.render(translated, vars, clock, limits);
         } catch (JinjavaEnv.RenderFailure e) {
             String message = e.raisedByTemplate ? e.getMessage() : oneLine(e.getMessage());
             throw new BadInputException("chat template: " + message);

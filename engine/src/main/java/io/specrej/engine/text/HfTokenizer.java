@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
+import io.specrej.engine.ModelDirectory;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,15 +45,15 @@ public final class HfTokenizer implements AutoCloseable {
 
     /** Loads tokenizer.json and the tokenizer config files of a model directory. */
     public static HfTokenizer load(Path modelDir) {
+        ModelDirectory.require(modelDir);
         Path file = modelDir.resolve(FILE);
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(modelDir + ": no " + FILE + " in this directory"
-                    + (Files.isDirectory(modelDir) ? "" : " (the directory does not exist)")
                     + ", expected a Hugging Face fast tokenizer file");
         }
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = BoundedFiles.readBytes(file, BoundedFiles.TOKENIZER_BYTES, "a tokenizer.json");
         } catch (IOException e) {
             throw new BadInputException(file + ": cannot read (" + e + ")", e);
         }

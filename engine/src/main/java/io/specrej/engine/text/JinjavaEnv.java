@@ -61,9 +61,15 @@ final class JinjavaEnv {
                 .withEnableRecursiveMacroCalls(true)
                 .withMaxMacroRecursionDepth(100)
                 .withNestedInterpretationEnabled(false) // never render "{{" that arrives inside message text
+                // transformers' templates never include or import; Jinjava would read them from the classpath
+                .withDisabled(Map.of(Context.Library.TAG, Set.of("include", "import", "from", "extends")))
+                // Jinjava's own caps on output and on strings built with ~ and +, as a second line behind ours
+                .withMaxOutputSize(TemplateLimits.DEFAULT_MAX_CHARS)
+                .withMaxStringLength(TemplateLimits.DEFAULT_MAX_CHARS)
                 .withInterperterFactory(new PythonPrintingInterpreters())
                 .build();
         Jinjava jinjava = new Jinjava(config);
+        StrictAttributes.install(jinjava);
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjavaEnv.class, "raiseException",
                 Object.class));
         jinjava.registerFunction(new ELFunctionDefinition("", "strftime_now", JinjavaEnv.class, "strftimeNow",
@@ -74,6 +80,9 @@ final class JinjavaEnv {
         jinjava.registerFilter(filter("title", (v, a) -> jinjaTitle(PyValues.str(v))));
         jinjava.registerFilter(filter("sum", JinjavaEnv::sum));
         jinjava.registerFilter(filter("items", (v, a) -> items(v))); // jinja2 3.1; Jinjava lacks it
+        for (Filter f : List.copyOf(jinjava.getGlobalContext().getAllFilters())) {
+            jinjava.registerFilter(new LimitedFilter(f));
+        }
         return jinjava;
     }
 
@@ -105,7 +114,8 @@ final class JinjavaEnv {
     }
 
     /** Renders translated source; fatal Jinjava errors abort (as exceptions do in jinja2). */
-    static String render(String source, Map<String, Object> bindings, Clock clock) throws RenderFailure {
+    static String render(String source, Map<String, Object> bindings, Clock clock, TemplateLimits limits)
+            throws RenderFailure {
         JinjavaConfig config = JINJAVA.getGlobalConfig();
         Context context = new Context(JINJAVA.getGlobalContextCopy(), bindings, config.getDisabled());
         context.setErrorHandlingStrategy(ErrorHandlingStrategy.builder()
@@ -115,22 +125,33 @@ final class JinjavaEnv {
         JinjavaInterpreter interpreter = config.getInterpreterFactory().newInstance(JINJAVA, context, config);
         RAISED.remove();
         CLOCK.set(clock);
+        RenderBudget.begin(limits);
+        StrictAttributes.setVariables(Set.copyOf(bindings.keySet()));
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
             String out = interpreter.render(source);
             for (TemplateError e : interpreter.getErrorsCopy()) {
-                if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                if (e.getSeverity() == TemplateError.ErrorType.FATAL
+                        || e.getReason() == TemplateError.ErrorReason.DISABLED) {
                     throw failure(e.getMessage());
                 }
             }
+            if (RenderBudget.exceeded() != null) { // hit inside something Jinjava renders past, such as a macro
+                throw failure(RenderBudget.exceeded());
+            }
+            RenderBudget.checkLength(out.length());
             return out;
         } catch (RuntimeException e) {
             throw failure(e.getMessage() != null ? e.getMessage() : e.toString());
         } finally {
             JinjavaInterpreter.popCurrent();
             CLOCK.remove();
+            RenderBudget.end();
+            StrictAttributes.clearVariables();
         }
     }
+
+
 
     /** A failed render: either the template's raise_exception message or Jinjava's error text. */
     static final class RenderFailure extends Exception {
@@ -145,29 +166,134 @@ final class JinjavaEnv {
     private static RenderFailure failure(String jinjavaMessage) {
         String raised = RAISED.get();
         RAISED.remove();
+        String exceeded = RenderBudget.exceeded();
+        if (exceeded != null) {
+            return new RenderFailure(exceeded, false);
+        }
+        if (jinjavaMessage.contains("OutputTooBigException")) { // Jinjava's own cap on ~ and + (the same limit)
+            return new RenderFailure("the template builds a text of more than " + TemplateLimits.DEFAULT_MAX_CHARS
+                    + " characters (a string doubled in a loop?)", false);
+        }
         return raised != null ? new RenderFailure(raised, true) : new RenderFailure(jinjavaMessage, false);
     }
 
-    /** Interpreters that print values as Python's str() does: True, None-as-empty, ['a', 'b'], 2.5. */
+    /**
+     * Interpreters that print values as Python's str() does (True, None-as-empty, ['a', 'b'], 2.5) and charge the
+     * {@link RenderBudget}: a step per expression and per loop iteration (Jinjava's for tag wraps every item).
+     */
     private static final class PythonPrintingInterpreters implements InterpreterFactory {
         @Override
         public JinjavaInterpreter newInstance(JinjavaInterpreter orig) {
-            return new JinjavaInterpreter(orig) {
-                @Override
-                public String getAsString(Object value) {
-                    return PyValues.str(value);
-                }
-            };
+            return new LimitedInterpreter(orig);
         }
 
         @Override
         public JinjavaInterpreter newInstance(Jinjava jinjava, Context context, JinjavaConfig config) {
-            return new JinjavaInterpreter(jinjava, context, config) {
-                @Override
-                public String getAsString(Object value) {
-                    return PyValues.str(value);
+            return new LimitedInterpreter(jinjava, context, config);
+        }
+    }
+
+    private static final class LimitedInterpreter extends JinjavaInterpreter {
+        LimitedInterpreter(JinjavaInterpreter orig) {
+            super(orig);
+        }
+
+        LimitedInterpreter(Jinjava jinjava, Context context, JinjavaConfig config) {
+            super(jinjava, context, config);
+        }
+
+        @Override
+        public String getAsString(Object value) {
+            RenderBudget.step();
+            if (value instanceof Double d && !Double.isFinite(d) || value instanceof Float f && !Float.isFinite(f)) {
+                // Jinjava divides in Java doubles; jinja2 raises ZeroDivisionError where this gives inf or nan
+                throw new IllegalArgumentException("division by zero (the template computed " + value + ")");
+            }
+            String s = PyValues.str(value);
+            RenderBudget.checkLength(s.length());
+            return s;
+        }
+
+        /**
+         * Jinjava records a macro that recurses past its depth limit as a warning in a child interpreter and renders
+         * it empty; jinja2 raises (Python's RecursionError), so the render is failed.
+         */
+        @Override
+        public void addError(TemplateError error) {
+            super.addError(error);
+            String m = String.valueOf(error.getMessage());
+            if (m.startsWith("Max recursion limit") || m.startsWith("Cycle detected for macro")) {
+                RenderBudget.fail("maximum recursion depth exceeded: " + m);
+            }
+        }
+
+        @Override
+        public Object wrap(Object value) {
+            RenderBudget.step();
+            return super.wrap(value);
+        }
+
+        @Override
+        public Object resolveELExpression(String expression, int lineNumber, int position) {
+            RenderBudget.step();
+            return super.resolveELExpression(expression, lineNumber, position);
+        }
+    }
+
+    /**
+     * A filter under the size limit: a number argument above it ({@code center(2000000000)}, {@code indent(...)})
+     * could only build a string too large, so it is refused before the filter allocates; a string result is checked.
+     */
+    private static final class LimitedFilter implements Filter {
+        private final Filter inner;
+
+        LimitedFilter(Filter inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public String getName() {
+            return inner.getName();
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            check(args);
+            return checked(inner.filter(var, interpreter, args));
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            check(args);
+            if (kwargs != null) {
+                check(kwargs.values().toArray());
+            }
+            return checked(inner.filter(var, interpreter, args, kwargs));
+        }
+
+        private void check(Object[] args) {
+            RenderBudget.step();
+            for (Object a : args == null ? new Object[0] : args) {
+                long n = a instanceof Number num ? num.longValue() : a instanceof String s ? parseLong(s) : 0;
+                if (n > RenderBudget.maxChars()) {
+                    RenderBudget.checkLength(n);
                 }
-            };
+            }
+        }
+
+        private static long parseLong(String s) {
+            try {
+                return Long.parseLong(s.strip());
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+
+        private static Object checked(Object result) {
+            if (result instanceof CharSequence cs) {
+                RenderBudget.checkLength(cs.length());
+            }
+            return result;
         }
     }
 

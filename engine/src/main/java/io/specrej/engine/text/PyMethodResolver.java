@@ -1,11 +1,13 @@
 package io.specrej.engine.text;
 
+import com.hubspot.jinjava.util.ForLoop;
 import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
@@ -18,8 +20,20 @@ import jinjava.javax.el.ELResolver;
  */
 final class PyMethodResolver extends ELResolver {
 
+    /**
+     * Python methods of dicts, lists and jinja2's loop that templates call and that Jinjava's PyMap, PyList and
+     * ForLoop implement as Java methods of the same name. Every other method is refused: Jinjava would otherwise call
+     * any public Java method ({@code 'x'.repeat(2000000000)}, {@code getBytes}, {@code replaceAll}).
+     */
+    private static final Set<String> DICT_METHODS = Set.of("get", "items", "keys", "values", "update", "pop",
+            "setdefault", "copy");
+    private static final Set<String> LIST_METHODS = Set.of("append", "extend", "insert", "pop", "index", "count",
+            "copy", "reverse");
+    private static final Set<String> LOOP_METHODS = Set.of("cycle", "changed");
+
     @Override
     public Object invoke(ELContext context, Object base, Object method, Class<?>[] types, Object[] params) {
+        RenderBudget.step();
         if (!(method instanceof String name) || base == null) {
             return null;
         }
@@ -38,10 +52,36 @@ final class PyMethodResolver extends ELResolver {
             result = map.containsKey(args[0]) ? map.get(args[0]) : args.length == 2 ? args[1] : null;
         }
         if (result == NOT_HANDLED) {
+            if (!allowedJavaMethod(base, name)) {
+                throw new IllegalArgumentException("'" + PyValues.typeName(base) + "' object has no method '" + name
+                        + "' (chat templates may call the Python string, dict and list methods transformers' "
+                        + "templates use)");
+            }
             return null;
+        }
+        if (result instanceof CharSequence cs) {
+            RenderBudget.checkLength(cs.length());
         }
         context.setPropertyResolved(true);
         return result;
+    }
+
+    /**
+     * Whether Jinjava may call the Java method {@code name} on {@code base}. Template data (strings, numbers, dicts,
+     * lists, the loop) gets only its Python methods; Jinjava's own objects (filters, tests, macros) are called by
+     * Jinjava itself through this same path and pass.
+     */
+    private static boolean allowedJavaMethod(Object base, String name) {
+        if (base instanceof Map<?, ?>) {
+            return DICT_METHODS.contains(name);
+        }
+        if (base instanceof List<?>) {
+            return LIST_METHODS.contains(name);
+        }
+        if (base instanceof ForLoop) {
+            return LOOP_METHODS.contains(name);
+        }
+        return !(base instanceof CharSequence || base instanceof Number || base instanceof Boolean);
     }
 
     private static final Object NOT_HANDLED = new Object();
@@ -143,6 +183,7 @@ final class PyMethodResolver extends ELResolver {
     /** {@code 'abc'[i]}, negative indices counted from the end. */
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
+        RenderBudget.step();
         // Jinjava turns integer subscripts into strings ("-1") before asking the resolvers.
         if (base instanceof String s && property != null && INTEGER.matcher(property.toString()).matches()) {
             int n = Integer.parseInt(property.toString());

@@ -33,6 +33,29 @@ final class PyValues {
         return repr(value);
     }
 
+    /** Python's type name of a template value, for error messages as jinja2 words them. */
+    static String typeName(Object value) {
+        if (value == null) {
+            return "NoneType";
+        }
+        if (value instanceof CharSequence) {
+            return "str";
+        }
+        if (value instanceof Boolean) {
+            return "bool";
+        }
+        if (value instanceof Double || value instanceof Float || value instanceof java.math.BigDecimal) {
+            return "float";
+        }
+        if (value instanceof Number) {
+            return "int";
+        }
+        if (value instanceof Map<?, ?>) {
+            return "dict";
+        }
+        return value instanceof Collection<?> ? "list" : value.getClass().getSimpleName();
+    }
+
     static String repr(Object value) {
         if (value == null) {
             return "None";

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,7 +125,7 @@ public final class TokenizerConfig {
 
     private static String readString(Path file) {
         try {
-            return Files.readString(file);
+            return BoundedFiles.readUtf8(file, BoundedFiles.CONFIG_BYTES, "a tokenizer config or chat template");
         } catch (IOException e) {
             throw new BadInputException(file + ": cannot read (" + e + ")", e);
         }

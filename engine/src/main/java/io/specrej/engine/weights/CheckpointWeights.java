@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The weights of a Hugging Face model directory: {@code model.safetensors} or the shards listed by
@@ -30,6 +31,8 @@ public final class CheckpointWeights implements AutoCloseable {
     private final List<SafetensorsFile> files;
     private final Map<String, TensorInfo> tensors;
     private final Arena owned = Arena.ofShared();
+    /** Names an architecture asked for, so that the tensors it did not can be reported ({@link #unusedNames}). */
+    private final Set<String> used = ConcurrentHashMap.newKeySet();
     private boolean closed;
 
     private CheckpointWeights(Path directory, List<SafetensorsFile> files, Map<String, TensorInfo> tensors) {
@@ -130,6 +133,11 @@ public final class CheckpointWeights implements AutoCloseable {
         return total;
     }
 
+    /** Tensors no {@link #tensor} call asked for, in name order. */
+    public List<String> unusedNames() {
+        return tensors.keySet().stream().filter(n -> !used.contains(n)).sorted().toList();
+    }
+
     /** The tensor called {@code name}; {@link BadInputException} if the checkpoint has none. */
     public TensorInfo tensor(String name) {
         checkOpen();
@@ -138,6 +146,7 @@ public final class CheckpointWeights implements AutoCloseable {
             throw new BadInputException(directory + ": tensor " + name + " not found in the checkpoint ("
                     + tensors.size() + " tensors), expected by the model architecture");
         }
+        used.add(name);
         return t;
     }
 

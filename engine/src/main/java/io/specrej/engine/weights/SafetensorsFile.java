@@ -134,7 +134,7 @@ public final class SafetensorsFile implements AutoCloseable {
         if (furthest != null && furthest.end() > dataLength) {
             throw new BadInputException(file + ": tensor " + furthest.name() + " ends at byte " + furthest.end()
                     + " of the data region, but the file has " + fileSize + " bytes and the header needs at least "
-                    + (dataStart + furthest.end()) + " (truncated file?)");
+                    + Long.toUnsignedString(dataStart + furthest.end()) + " (truncated file?)");
         }
     }
 

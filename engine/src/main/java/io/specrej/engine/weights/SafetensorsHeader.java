@@ -1,11 +1,14 @@
 package io.specrej.engine.weights;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.specrej.engine.BadInputException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +28,10 @@ record SafetensorsHeader(List<Entry> entries, Map<String, String> metadata) {
     }
 
     static final String METADATA_KEY = "__metadata__";
+    /** Real checkpoints hold a few hundred to a few thousand tensors per file. */
+    static final int MAX_TENSORS = 100_000;
+    /** Values of all kinds: a tensor takes about 15 (name, dtype, a shape of up to 8 dimensions, two offsets). */
+    static final long MAX_VALUES = 40L * MAX_TENSORS;
 
     // Duplicate names would silently shadow each other (last one wins) without strict detection.
     static final JsonMapper JSON = JsonMapper.builder()
@@ -40,6 +47,7 @@ record SafetensorsHeader(List<Entry> entries, Map<String, String> metadata) {
             throw new BadInputException(file + ": safetensors header is not valid UTF-8 (" + e.getMessage()
                     + "), expected a UTF-8 JSON object");
         }
+        checkTensorCount(file, text);
         JsonNode root;
         try {
             root = JSON.readTree(text);
@@ -61,6 +69,35 @@ record SafetensorsHeader(List<Entry> entries, Map<String, String> metadata) {
             }
         }
         return new SafetensorsHeader(entries, metadata);
+    }
+
+    /**
+     * Counts the header's entries and JSON values with a streaming pass before the tree is built: an 86 MB header of
+     * 1.45 million empty tensors, or of one shape with millions of dimensions, is within the byte limit but would take
+     * gigabytes as a JSON tree.
+     */
+    private static void checkTensorCount(Path file, String text) {
+        try (JsonParser p = JSON.createParser(text)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return; // not an object: the tree parse below says so
+            }
+            int entries = 0;
+            long values = 0;
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                if (t == JsonToken.FIELD_NAME && p.getParsingContext().getParent().inRoot()
+                        && ++entries > MAX_TENSORS + 1) { // + __metadata__
+                    throw new BadInputException(file + ": safetensors header lists more than " + MAX_TENSORS
+                            + " tensors, expected at most that many per file (corrupt header?)");
+                }
+                if (++values > MAX_VALUES) {
+                    throw new BadInputException(file + ": safetensors header holds more than " + MAX_VALUES
+                            + " JSON values, expected names, dtypes, shapes and offsets of at most " + MAX_TENSORS
+                            + " tensors (corrupt header?)");
+                }
+            }
+        } catch (IOException e) {
+            // malformed JSON: the tree parse below reports it with its position
+        }
     }
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {

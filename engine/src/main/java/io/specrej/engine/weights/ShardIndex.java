@@ -2,9 +2,10 @@ package io.specrej.engine.weights;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.BoundedFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,7 +19,8 @@ record ShardIndex(Path indexFile, Map<String, String> weightMap, List<String> sh
     static ShardIndex read(Path indexFile) {
         JsonNode root;
         try {
-            root = SafetensorsHeader.JSON.readTree(Files.readAllBytes(indexFile));
+            root = SafetensorsHeader.JSON.readTree(BoundedFiles.readBytes(indexFile, BoundedFiles.CONFIG_BYTES,
+                    "a safetensors index (JSON)"));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new BadInputException(indexFile + ": not valid JSON (" + e.getOriginalMessage()
                     + "), expected {\"metadata\": ..., \"weight_map\": {...}}", e);
@@ -53,7 +55,13 @@ record ShardIndex(Path indexFile, Map<String, String> weightMap, List<String> sh
 
     // A shard name like "../../x" would let a downloaded index make us map arbitrary files.
     private static void checkPlainName(Path indexFile, String tensor, String shard) {
-        Path p = Path.of(shard);
+        Path p;
+        try {
+            p = Path.of(shard);
+        } catch (InvalidPathException e) {
+            throw new BadInputException(indexFile + ": weight_map maps " + tensor + " to an invalid file name ("
+                    + e.getReason() + "), expected a file name in the same directory");
+        }
         if (shard.isEmpty() || p.isAbsolute() || p.getNameCount() != 1 || shard.equals("..") || shard.equals(".")) {
             throw new BadInputException(indexFile + ": weight_map maps " + tensor + " to \"" + shard
                     + "\", expected a file name in the same directory");

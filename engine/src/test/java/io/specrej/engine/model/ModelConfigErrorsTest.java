@@ -20,6 +20,11 @@ class ModelConfigErrorsTest {
     Path tmp;
 
     private Path copyOf(String fixture) throws IOException {
+        return copyOf(fixture, tmp);
+    }
+
+    /** A writable copy of a fixture model in {@code tmp} (also used by ModelInputLimitsTest). */
+    static Path copyOf(String fixture, Path tmp) throws IOException {
         Path dir = tmp.resolve(fixture);
         Files.createDirectories(dir);
         try (var files = Files.list(TestData.fixtureModel(fixture))) {
@@ -31,7 +36,7 @@ class ModelConfigErrorsTest {
         return dir;
     }
 
-    private static String failure(Path dir) {
+    static String failure(Path dir) {
         return assertThrows(BadInputException.class, () -> TransformerModel.load(dir).close()).getMessage();
     }
 
