@@ -51,6 +51,13 @@ final class ExperimentCommand implements Callable<Integer> {
         ExperimentSpec s = ExperimentSpec.read(specFile);
         PrintWriter err = spec.commandLine().getErr();
         Files.createDirectories(out.resolve("arms"));
+        // One experiment per folder at a time (each arm's run also locks its own file).
+        try (RunOutput lock = RunOutput.lock(out.resolve("experiment.lock"))) {
+            return runLocked(s, err);
+        }
+    }
+
+    private int runLocked(ExperimentSpec s, PrintWriter err) throws IOException {
         Path prompts = writePrompts(s);
         long budget = s.memoryBudget() != null ? s.memoryBudget() : oneMachine(s, prompts, err);
         List<Arm> arms = arms(s);

@@ -3,10 +3,8 @@ package io.specrej.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.engine.BadInputException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -48,7 +46,6 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path target = out.toAbsolutePath().normalize();
         for (Path s : shards) {
             if (Files.exists(s) && Files.exists(out) && Files.isSameFile(s, out)) {
                 throw new BadInputException("--out " + out + " is one of the shards; write the merge elsewhere");
@@ -96,18 +93,11 @@ final class MergeCommand implements Callable<Integer> {
                     + (missing.size() == 1 ? " is" : " are") + " in no shard (a shard missing or unfinished?); pass "
                     + "--allow-gaps if they were left out on purpose");
         }
-        Path tmp = Files.createTempFile(target.getParent() == null ? Path.of(".") : target.getParent(),
-                ".merge-", ".jsonl");
-        try {
-            StringBuilder text = new StringBuilder();
+        try (RunOutput output = RunOutput.lock(out)) { // exclusive, as run's --out: no second writer splices in
+            output.truncate(0);
             for (String line : lines.values()) {
-                text.append(line).append('\n');
+                output.writeLine(line);
             }
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw new IOException("writing " + out + ": " + e.getMessage(), e);
         }
         spec.commandLine().getErr().println("merged " + lines.size() + " prompt(s) from " + shards.size()
                 + " shard(s) into " + out);
