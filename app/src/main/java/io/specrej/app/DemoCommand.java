@@ -45,7 +45,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--memory-budget", defaultValue = "6MiB", paramLabel = "BYTES",
             description = "KV memory of generator and reward model together, the same for every strategy "
-                    + "(default 6MiB: about 8 full responses of 64 tokens with the embedded models).")
+                    + "(default 6MiB: about 7 full responses of 64 tokens with the embedded models and an f32 "
+                    + "cache).")
     String memoryBudget;
 
     @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A",
