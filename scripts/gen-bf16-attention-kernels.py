@@ -3,13 +3,16 @@
 
 Each key or value vector load becomes VectorOps.bf16: as many bfloat16 elements widened exactly to floats in registers
 (zero-extend, shift left 16), so every multiply-add sees the very float the float32 kernels would see for the rounded
-cache: the same bits. Run from the repository root after editing AttentionKernels.java:
-    python3 scripts/gen-bf16-attention-kernels.py
+cache: the same bits. Run from anywhere after editing AttentionKernels.java (never edit the generated file by hand):
+    python3 scripts/gen-bf16-attention-kernels.py       # rewrites engine/src/main/java/.../model/Bf16AttentionKernels.java
+    python3 scripts/gen-bf16-attention-kernels.py DIR   # writes DIR/Bf16AttentionKernels.java instead (GeneratedSourcesTest)
 """
 import pathlib
 import re
+import sys
 
-MODEL = pathlib.Path("engine/src/main/java/io/specrej/engine/model")
+MODEL = pathlib.Path(__file__).resolve().parent.parent / "engine/src/main/java/io/specrej/engine/model"
+OUT = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else MODEL
 source = (MODEL / "AttentionKernels.java").read_text()
 
 header, body = source.split("final class AttentionKernels {", 1)
@@ -28,4 +31,4 @@ body = body.replace("FloatVector.fromArray(SP, page, ", "VectorOps.bf16(page, ")
 body = body.replace("VectorOps.axpy(", "VectorOps.axpyBf16(")
 body = body.replace("{@link VectorOps#axpy}", "{@link VectorOps#axpyBf16}")
 assert "fromArray(SP, page" not in body and "float[] page" not in body
-(MODEL / "Bf16AttentionKernels.java").write_text(header + "final class Bf16AttentionKernels {" + body)
+(OUT / "Bf16AttentionKernels.java").write_text(header + "final class Bf16AttentionKernels {" + body)

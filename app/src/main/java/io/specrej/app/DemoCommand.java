@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.decoding.DecodingSetup;
 import io.specrej.decoding.Prompt;
 import io.specrej.decoding.Result;
+import io.specrej.decoding.SpeculativeRejection;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.sample.SamplingParams;
 import java.io.IOException;
@@ -13,28 +14,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code specrej demo}: Best-of-N and Speculative Rejection side by side on a few bundled prompts, with the embedded
- * models. Rejection runs on a fixed schedule (every --decision-every tokens) under a budget too large to force any
- * decision, so what is compared is the algorithm, not a memory limit.
+ * {@code specrej demo}: the paper's comparison on a few bundled prompts with the embedded models. Speculative
+ * Rejection's claim is about equal memory: where Best-of-N fits N responses at once, it starts several times more in
+ * the same memory and prunes by partial reward. So all three runs of a prompt share one memory budget: Best-of-N with
+ * N what fits in one wave of full-length responses, Speculative Rejection starting what fits until its first
+ * decision, and Best-of-N0 with N0 that start (the cost of finishing every response Speculative Rejection started).
+ * Candidate i draws from random stream i in all three, so Best-of-N's responses are the first N of Best-of-N0's, and
+ * Speculative Rejection's are Best-of-N0's cut short.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Best-of-N vs Speculative Rejection on a few bundled prompts with the embedded models "
-                + "(models/" + DefaultModels.GENERATOR + ", models/" + DefaultModels.REWARD_MODEL + ").",
-                "Both start the same N responses from the same random streams; Speculative Rejection scores the "
-                        + "partial responses every --decision-every tokens and drops the lowest alpha. The memory "
-                        + "budget (" + DemoCommand.BUDGET + ") is far larger than the models need, so only that "
-                        + "schedule decides."})
+        description = {"Best-of-N vs Speculative Rejection at equal memory on a few bundled prompts with the embedded "
+                + "models (models/" + DefaultModels.GENERATOR + ", models/" + DefaultModels.REWARD_MODEL + ").",
+                "In one memory budget for all: Best-of-N runs the N responses that fit in one wave; Speculative "
+                        + "Rejection starts the N0 that fit until its first decision and, whenever the next step "
+                        + "would not fit, drops the lowest alpha by partial reward; Best-of-N0 finishes all N0 (in "
+                        + "waves), the cost of matching that start without rejection."})
 final class DemoCommand implements Callable<Integer> {
-    static final String BUDGET = "2GiB";
-    private static final int SHOWN_CHARS = 200;
-
     @Spec
     CommandSpec spec;
 
@@ -42,26 +43,27 @@ final class DemoCommand implements Callable<Integer> {
             description = "How many of the bundled prompts to run, 1 to 5 (default 3).")
     int promptCount;
 
-    @Option(names = "--n", defaultValue = "16", paramLabel = "N", description = "Responses per prompt (default 16).")
-    int n;
+    @Option(names = "--memory-budget", defaultValue = "6MiB", paramLabel = "BYTES",
+            description = "KV memory of generator and reward model together, the same for every strategy "
+                    + "(default 6MiB: about 7 full responses of 64 tokens with the embedded models and an f32 "
+                    + "cache).")
+    String memoryBudget;
 
     @Option(names = "--alpha", defaultValue = "0.5", paramLabel = "A",
-            description = "Fraction rejected at each decision (default 0.5).")
+            description = "Fraction Speculative Rejection drops at each decision (default 0.5).")
     double alpha;
 
     @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "M",
             description = "Most tokens per response (default 64).")
     int maxNewTokens;
 
-    @Option(names = {"--decision-every", "--decide-every"}, defaultValue = "16", paramLabel = "K",
-            description = "Speculative Rejection decides every K tokens (default 16: 3 decisions in 64 tokens).")
-    int decisionEvery;
+    @Option(names = {"--decision-every", "--decide-every"}, paramLabel = "K",
+            description = "Speculative Rejection also decides every K tokens (default: only when memory is full, "
+                    + "as in the paper).")
+    Integer decisionEvery;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed (default 0).")
     long seed;
-
-    private record Pair(String prompt, Result bon, Result spr) {
-    }
 
     @Override
     public Integer call() throws IOException {
@@ -69,27 +71,33 @@ final class DemoCommand implements Callable<Integer> {
         if (promptCount < 1 || promptCount > prompts.size()) {
             throw new BadInputException("--prompts must be 1 to " + prompts.size() + ", got " + promptCount);
         }
-        long budget = ByteSizes.parse(BUDGET, "budget");
-        DecodingSetup checked = DecodingSetup.of(n, alpha, budget, maxNewTokens, SamplingParams.GREEDY, seed)
+        long budget = ByteSizes.parse(memoryBudget, "--memory-budget");
+        DecodingSetup checked = DecodingSetup.of(null, alpha, budget, maxNewTokens, SamplingParams.GREEDY, seed)
                 .withDecideEvery(decisionEvery);
         PrintWriter out = spec.commandLine().getOut();
         try (DecodingModels models = DecodingModels.load(null, null, 0, 0)) {
             SamplingParams sampling = new SamplingOptions().resolve(models.generationConfig, models.generatorDir);
             intro(out, sampling, budget);
             warmUp(models, prompts.get(0), sampling, budget);
-            List<Pair> pairs = new ArrayList<>();
+            DemoReport report = new DemoReport(out, promptCount);
+            List<DemoReport.Prompt> results = new ArrayList<>();
             for (int p = 0; p < promptCount; p++) {
                 String text = prompts.get(p);
                 Prompt prompt = models.generation.promptEncoder().encode(text);
-                DecodingSetup setup = new DecodingSetup(n, alpha, budget, maxNewTokens, sampling,
+                DecodingSetup setup = new DecodingSetup(null, alpha, budget, maxNewTokens, sampling,
                         PromptSeeds.forPrompt(seed, p), checked.decideEvery(), checked.maxBatch());
-                Result bon = models.strategy(StrategyName.BON).run(prompt, setup);
-                Result spr = models.strategy(StrategyName.SPECREJ).run(prompt, setup);
-                Pair pair = new Pair(text, bon, spr);
-                pairs.add(pair);
-                printPrompt(out, p, pair);
+                // The budget chooses Speculative Rejection's start; Best-of-(that start) then runs in waves of what
+                // fits for the whole horizon, which is the N of Best-of-N at this budget.
+                Result specRej = models.strategy(StrategyName.SPECREJ).run(prompt, setup);
+                int started = specRej.stats().initialBatch();
+                Result bestOfStarted = models.strategy(StrategyName.BON).run(prompt, setup.withN(started));
+                int fits = bestOfStarted.stats().initialBatch();
+                Result bestOfFits = models.strategy(StrategyName.BON).run(prompt, setup.withN(fits));
+                DemoReport.Prompt result = new DemoReport.Prompt(text, bestOfFits, specRej, bestOfStarted);
+                results.add(result);
+                report.prompt(p, result);
             }
-            printTotal(out, pairs);
+            report.total(results);
             return Main.EXIT_OK;
         }
     }
@@ -100,84 +108,31 @@ final class DemoCommand implements Callable<Integer> {
      */
     private void warmUp(DecodingModels models, String text, SamplingParams sampling, long budget) {
         Prompt prompt = models.generation.promptEncoder().encode(text);
-        DecodingSetup setup = new DecodingSetup(Math.min(n, 8), alpha, budget, Math.min(maxNewTokens, 16), sampling,
-                seed, Math.min(decisionEvery, 4), DecodingSetup.DEFAULT_MAX_BATCH);
-        models.strategy(StrategyName.BON).run(prompt, setup);
+        DecodingSetup setup = new DecodingSetup(null, alpha, budget, Math.min(maxNewTokens, 16), sampling, seed,
+                null, DecodingSetup.DEFAULT_MAX_BATCH);
         models.strategy(StrategyName.SPECREJ).run(prompt, setup);
+        models.strategy(StrategyName.BON).run(prompt, setup.withN(4));
     }
 
     private void intro(PrintWriter out, SamplingParams sampling, long budget) {
         out.println("SpecRej demo: generator models/" + DefaultModels.GENERATOR + ", reward model models/"
                 + DefaultModels.REWARD_MODEL);
-        out.println("N = " + n + " responses per prompt, up to " + maxNewTokens + " new tokens, "
-                + SamplingOptions.describe(sampling) + ", seed " + seed);
-        out.println("Best-of-N finishes all " + n + " responses, then scores each once.");
-        out.printf(Locale.ROOT, "Speculative Rejection starts the same %d (same random streams) and every %d tokens "
-                + "scores the partial responses and drops the lowest %.0f%%;%n", n, decisionEvery, 100 * alpha);
-        out.println("the memory budget (" + Units.bytes(budget) + ") is far more than these models need, so only "
-                + "that schedule decides. Both ran once untimed first, so neither pays for JIT warm-up.");
+        out.println("One memory budget for every strategy: " + Units.bytes(budget) + " of KV (generator and reward "
+                + "model together); up to " + maxNewTokens + " new tokens, " + SamplingOptions.describe(sampling)
+                + ", seed " + seed + ".");
+        out.println("Best-of-N: N is what fits in one wave of full-length responses; each is scored once, finished.");
+        out.printf(Locale.ROOT, "Speculative Rejection: starts what fits until its first decision (%d tokens each); "
+                        + "%s it scores the partial responses and drops the lowest %.0f%%.%n",
+                SpeculativeRejection.MIN_TOKENS_PER_SEQUENCE,
+                decisionEvery == null ? "whenever the next step would not fit,"
+                        : "every " + decisionEvery + " tokens, and whenever the next step would not fit,",
+                100 * alpha);
+        out.println("Best-of-N0: N0 is Speculative Rejection's start, every response finished (in waves): what "
+                + "matching that start costs without rejection.");
+        out.println("Candidate i draws the same tokens in all three. All ran once untimed first, so none pays for JIT "
+                + "warm-up.");
         out.println();
         out.flush();
-    }
-
-    private void printPrompt(PrintWriter out, int index, Pair p) {
-        out.println("[" + (index + 1) + "/" + promptCount + "] " + p.prompt());
-        table(p.bon().stats(), p.spr().stats(), p.bon().best().score(), p.spr().best().score()).print(out);
-        out.println("  SpecRej decisions (tokens: ranked -> kept): " + decisions(p.spr().stats()));
-        out.println("  Best-of-N best:   " + shown(p.bon().best().text()));
-        out.println("  SpecRej best:     " + shown(p.spr().best().text()));
-        out.println();
-        out.flush();
-    }
-
-    private void printTotal(PrintWriter out, List<Pair> pairs) {
-        double bonWall = pairs.stream().mapToDouble(p -> p.bon().stats().wallSeconds()).sum();
-        double sprWall = pairs.stream().mapToDouble(p -> p.spr().stats().wallSeconds()).sum();
-        long bonTokens = pairs.stream().mapToLong(p -> p.bon().stats().generatedTokens()).sum();
-        long sprTokens = pairs.stream().mapToLong(p -> p.spr().stats().generatedTokens()).sum();
-        long bonRm = pairs.stream().mapToLong(p -> p.bon().stats().rewardTokens()).sum();
-        long sprRm = pairs.stream().mapToLong(p -> p.spr().stats().rewardTokens()).sum();
-        double bonScore = pairs.stream().mapToDouble(p -> p.bon().best().score()).average().orElse(Double.NaN);
-        double sprScore = pairs.stream().mapToDouble(p -> p.spr().best().score()).average().orElse(Double.NaN);
-        long same = pairs.stream().filter(p -> p.spr().best().id() == p.bon().best().id()).count();
-        out.println("Total over " + pairs.size() + " prompt(s) (best score: mean)");
-        TextTable t = new TextTable("", "Best-of-N", "SpecRej");
-        t.row("best score", TextTable.fixed(bonScore, 4), TextTable.fixed(sprScore, 4));
-        t.row("wall time", TextTable.fixed(bonWall, 2) + " s", TextTable.fixed(sprWall, 2) + " s");
-        t.row("generated tokens", bonTokens, sprTokens);
-        t.row("RM tokens", bonRm, sprRm);
-        t.print(out);
-        out.printf(Locale.ROOT, "SpecRej used %.0f%% of Best-of-N's wall time, %.0f%% of its generated tokens and "
-                        + "%.0f%% of its reward-model tokens; it found Best-of-N's winner on %d of %d prompt(s).%n",
-                pct(sprWall, bonWall), pct(sprTokens, bonTokens), pct(sprRm, bonRm), same, pairs.size());
-        out.flush();
-    }
-
-    private static TextTable table(Result.Stats bon, Result.Stats spr, double bonScore, double sprScore) {
-        TextTable t = new TextTable("", "Best-of-N", "SpecRej");
-        t.row("best score", TextTable.fixed(bonScore, 4), TextTable.fixed(sprScore, 4));
-        t.row("wall time", TextTable.fixed(bon.wallSeconds(), 2) + " s", TextTable.fixed(spr.wallSeconds(), 2) + " s");
-        t.row("generated tokens", bon.generatedTokens(), spr.generatedTokens());
-        t.row("RM tokens", bon.rewardTokens(), spr.rewardTokens());
-        return t;
-    }
-
-    private static String decisions(Result.Stats s) {
-        if (s.decisions().isEmpty()) {
-            return "none";
-        }
-        return s.decisions().stream()
-                .map(d -> d.tokensSoFar() + ": " + d.activeBefore() + " -> " + d.kept())
-                .collect(Collectors.joining(", "));
-    }
-
-    private static String shown(String text) {
-        String flat = text.strip().replaceAll("\\s+", " ");
-        return "\"" + (flat.length() > SHOWN_CHARS ? flat.substring(0, SHOWN_CHARS) + "..." : flat) + "\"";
-    }
-
-    private static double pct(double part, double whole) {
-        return whole > 0 ? 100 * part / whole : Double.NaN;
     }
 
     static List<String> bundledPrompts() throws IOException {

@@ -24,22 +24,9 @@ class Q8MatmulTest {
         Parallel.setThreads(savedThreads);
     }
 
-    /** Q8Kernels' documented arithmetic for one output, in scalar code. */
-    private static float reference(float[] x, int xOffset, Q8Weight q, int row) {
-        float acc = 0f;
-        for (int k0 = 0; k0 < q.cols; k0 += Q8Weight.BLOCK) {
-            float p = 0f;
-            for (int k = k0; k < k0 + Q8Weight.BLOCK; k++) {
-                p = Math.fma(x[xOffset + k], (float) q.code(row, k), p);
-            }
-            acc = Math.fma(p, q.scale(row, k0 / Q8Weight.BLOCK), acc);
-        }
-        return acc;
-    }
-
     /**
-     * Every tile (4x2, 4x1, 1x8, 1x1, the padded last group), one and two threads, unaligned weights: the same bits as the
-     * scalar reference of the documented arithmetic, which depends on nothing but the row and the weight row.
+     * Every tile (4x3, 4x2, 4x1, 1x8, 1x1, the padded last group), one and two threads, unaligned weights: the same
+     * bits as {@link ScalarKernels#q8Dot}, which depends on nothing but the row and the weight row.
      */
     @ParameterizedTest
     @EnumSource(DType.class)
@@ -59,7 +46,7 @@ class Q8MatmulTest {
                         q8.multiply(x, m, w, got);
                         for (int r = 0; r < m; r++) {
                             for (int j = 0; j < n; j++) {
-                                want[r * n + j] = reference(x, r * cols, quantized, j);
+                                want[r * n + j] = ScalarKernels.q8Dot(x, r * cols, quantized, j);
                             }
                         }
                         assertSameBits(want, got, dtype + " m=" + m + " n=" + n + " k=" + cols + " threads=" + threads);

@@ -22,9 +22,14 @@ class VectorMatmulTest {
         Parallel.setThreads(savedThreads);
     }
 
+    /**
+     * Every tile (4x4, 4x1, 1x4, 1x1, with and without columns past the last whole vector), every dtype, one and two
+     * threads, unaligned weights: the same bits as {@link ScalarKernels#dot}, the order the tiles document, and within
+     * float accumulation error of the double-precision {@link NaiveMatmul} (so that order is a matrix multiply).
+     */
     @ParameterizedTest
     @EnumSource(DType.class)
-    void matchesNaiveReference(DType dtype) {
+    void equalsTheScalarReferenceBitForBitAndTheNaiveMathClosely(DType dtype) {
         VectorMatmul vector = new VectorMatmul();
         NaiveMatmul naive = new NaiveMatmul();
         for (int threads : new int[] {1, 2}) {
@@ -49,6 +54,11 @@ class VectorMatmulTest {
                                 double tol = 4e-7 * Math.sqrt(cols) * scale + 1e-30;
                                 float g = got[r * n + j];
                                 float e = want[r * n + j];
+                                float scalar = ScalarKernels.dot(x, r * cols, w, j);
+                                if (Float.floatToRawIntBits(g) != Float.floatToRawIntBits(scalar)) {
+                                    fail(dtype + " m=" + m + " n=" + n + " k=" + cols + " threads=" + threads
+                                            + " [" + r + "][" + j + "]: got " + g + " scalar reference " + scalar);
+                                }
                                 if (!(Math.abs(g - e) <= tol)) {
                                     fail(dtype + " m=" + m + " n=" + n + " k=" + cols + " threads=" + threads
                                             + " [" + r + "][" + j + "]: got " + g + " want " + e + " tol " + tol);
