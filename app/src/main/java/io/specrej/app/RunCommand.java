@@ -313,6 +313,19 @@ final class RunCommand implements Callable<Integer> {
         p.put("temperature", s.sampling().temperature());
         p.put("top_k", s.sampling().topK());
         p.put("top_p", s.sampling().topP());
+        // Written only when set, so files made without them read the same as before they existed.
+        if (s.sampling().repetitionPenalty() != 1.0) {
+            p.put("repetition_penalty", s.sampling().repetitionPenalty());
+        }
+        if (s.sampling().presencePenalty() != 0.0) {
+            p.put("presence_penalty", s.sampling().presencePenalty());
+        }
+        if (s.sampling().frequencyPenalty() != 0.0) {
+            p.put("frequency_penalty", s.sampling().frequencyPenalty());
+        }
+        if (s.sampling().minP() != 0.0) {
+            p.put("min_p", s.sampling().minP());
+        }
         p.put("seed", s.seed());
         if (s.decideEvery() == null) {
             p.putNull("decision_every");
