@@ -2,7 +2,8 @@
 # The server's load test (docs/SERVER.md, "Load test"): for the embedded pair and for a random-weight
 # Qwen2.5-0.5B-Instruct-config bf16 generator (with the real Qwen3 tokenizer from testdata, whose vocabulary fits
 # Qwen2.5's), start `specrej serve`, warm it up, then `specrej loadtest` at C = 1, 4, 16 for plain sampling (n = 1)
-# and Speculative Rejection; and `generate` of the same request for the server's overhead at C = 1.
+# and Speculative Rejection; and `bench` (prefill and one-sequence decode, warmed up, no HTTP) for the server's
+# overhead at C = 1: the request's time predicted from bench's rates against the server's latency.
 # Usage: docs/perf/server/loadtest.sh [OUT_DIR]   (run on a quiet machine; takes ~15 minutes on 2 cores)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -27,7 +28,11 @@ serve() {   # serve MODEL REWARD
   for _ in $(seq 1 600); do curl -sf "$url/health" >/dev/null && return 0; sleep 0.5; done
   echo "the server did not start: $(cat "$out/serve.log")" >&2; exit 1
 }
-stop() { kill "$server"; wait "$server" || true; }
+stop() {   # SIGTERM to the JVM (the launcher runs it as a child): the graceful stop, then the port is free
+  pkill -TERM -f "io.specrej.app.Main serve --port $port" || true
+  wait "$server" || true
+  for _ in $(seq 1 100); do curl -s "$url/health" >/dev/null || return 0; sleep 0.2; done
+}
 
 for pair in embedded qwen; do
   if [ $pair = embedded ]; then model=models/mini-alpaca-gen; rm_dir=models/mini-alpaca-rm; tokens=64
@@ -43,9 +48,6 @@ for pair in embedded qwen; do
   ./specrej loadtest --url "$url" --concurrency 1,4,16 --requests 16 --max-tokens $tokens \
       --strategy speculative_rejection --extra '{"alpha": 0.5, "memory_budget": 8388608}'
   stop
-  echo "== $pair: generate, the same request as the server's C = 1 sample rows, one JVM per prompt"
-  for seed in 0 1 2 3; do
-    ./specrej generate --model "$model" --chat --prompt "Give three tips for staying healthy." --n 1 \
-        --max-new-tokens $tokens --ignore-eos --seed $seed 2>&1 >/dev/null | tail -1
-  done
+  echo "== $pair: bench, n = 1, the same prompt length and new tokens, no server"
+  ./specrej bench --model "$model" --n 1 --prompt-len 20 --new-tokens $tokens --runs 3 --json
 done

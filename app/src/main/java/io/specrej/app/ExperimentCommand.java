@@ -46,13 +46,19 @@ final class ExperimentCommand implements Callable<Integer> {
                     + "then rerun without --shard to write the report).")
     String shard;
 
+    /** Appended to each arm's file name when this process runs one shard (every shard writes its own files). */
+    private String fileSuffix = "";
+
     @Override
     public Integer call() throws IOException {
         ExperimentSpec s = ExperimentSpec.read(specFile);
         PrintWriter err = spec.commandLine().getErr();
         Files.createDirectories(out.resolve("arms"));
-        // One experiment per folder at a time (each arm's run also locks its own file).
-        try (RunOutput lock = RunOutput.lock(out.resolve("experiment.lock"))) {
+        // One experiment (or shard of one) per folder at a time; each arm's run also locks its own file.
+        Shard part = shard == null ? null : Shard.parse(shard);
+        String suffix = part == null ? "" : ".shard-" + part.index() + "-of-" + part.count();
+        try (RunOutput lock = RunOutput.lock(out.resolve("experiment" + suffix + ".lock"))) {
+            this.fileSuffix = suffix;
             return runLocked(s, err);
         }
     }
@@ -63,7 +69,7 @@ final class ExperimentCommand implements Callable<Integer> {
         List<Arm> arms = arms(s);
         boolean warm = false;
         for (Arm arm : arms) {
-            Path file = out.resolve("arms").resolve(arm.file());
+            Path file = out.resolve("arms").resolve(arm.file().replace(".jsonl", fileSuffix + ".jsonl"));
             List<Object> args = new ArrayList<>(List.of("run", "--prompts", prompts, "--out", file,
                     "--progress", "none", "--max-new-tokens", s.maxNewTokens(), "--seed", s.seed(),
                     "--memory-budget", budget, "--max-batch", 100000, "--reward-label", s.rewardLabel()));
@@ -86,10 +92,11 @@ final class ExperimentCommand implements Callable<Integer> {
                 args.addAll(List.of("--top-p", s.topP()));
             }
             if (shard != null) {
-                args.addAll(List.of("--shard", shard));
+                Shard part = Shard.parse(shard);
+                args.addAll(List.of("--shard", part.index() + "/" + part.count()));
             }
             args.addAll(arm.options());
-            if (!warm && !complete(file, prompts)) {
+            if (!warm && shard == null && !complete(file, prompts)) {
                 warmUp(s, prompts, budget, err); // JIT warm-up off the clock: the first arm's first prompt is timed
                 warm = true;
             }
@@ -101,7 +108,8 @@ final class ExperimentCommand implements Callable<Integer> {
             }
         }
         if (shard != null) {
-            err.println("experiment: shard " + shard + " done; merge every arm's shards, then rerun without --shard");
+            err.println("experiment: shard " + shard + " done; merge each arm's shards (specrej merge --out "
+                    + out.resolve("arms") + "/ARM.jsonl ARM.shard-*.jsonl), then rerun without --shard");
             return Main.EXIT_OK;
         }
         ExperimentReport.write(s, budget, arms, out, err);

@@ -3,8 +3,11 @@ package io.specrej.app;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.engine.BadInputException;
+import io.specrej.engine.generate.FinishReason;
 import io.specrej.engine.generate.Generator;
 import io.specrej.engine.generate.SequenceState;
+import io.specrej.engine.generate.StopCondition;
+import io.specrej.engine.generate.StopStrings;
 import io.specrej.engine.generate.StopTokens;
 import io.specrej.engine.model.GenerationConfig;
 import io.specrej.engine.model.Head;
@@ -79,6 +82,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per sequence per line.")
     boolean json;
 
+    @Mixin
+    PromptOptions promptOptions;
+
+    @Option(names = "--print-prompt", description = "Print the prompt as the model sees it (after the chat template) "
+            + "on stderr before generating.")
+    boolean printPrompt;
+
     @Option(names = "--memory-budget", defaultValue = RunCommand.DEFAULT_BUDGET, paramLabel = "SIZE",
             description = "Most memory the n sequences may take in KV cache and logits, e.g. 512MiB, 8GiB (default "
                     + RunCommand.DEFAULT_BUDGET + "); --n is checked against it before anything is allocated.")
@@ -95,6 +105,10 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (chat && input.prompt == null) {
             throw new BadInputException("--chat renders --prompt text; it cannot be used with --ids");
+        }
+        if (!chat && (promptOptions.system != null || promptOptions.chatTemplateKwargs != null)) {
+            throw new BadInputException((promptOptions.system != null ? "--system" : "--chat-template-kwargs")
+                    + " goes through the chat template: add --chat");
         }
         int[] parsedIds = input.ids != null ? TokenIds.parse(input.ids, "--ids") : null;
         long budget = ByteSizes.parse(memoryBudget, "--memory-budget");
@@ -113,20 +127,47 @@ final class GenerateCommand implements Callable<Integer> {
             SamplingParams params = sampling.resolve(generation, model);
             String option = parsedIds != null ? "--ids" : "--prompt";
             int[] prompt = parsedIds != null ? parsedIds
-                    : chat ? PromptEncoder.chat(tokenizer, model, input.prompt, option)
+                    : chat ? PromptEncoder.chat(tokenizer, model, input.prompt, promptOptions.system,
+                            promptOptions.templateKwargs(), option)
                     : PromptEncoder.plain(tokenizer, input.prompt, option);
+            if (printPrompt) {
+                spec.commandLine().getErr().println(parsedIds != null || tokenizer == null
+                        ? "prompt token ids: " + TokenIds.format(prompt) : tokenizer.decode(prompt, false));
+                spec.commandLine().getErr().flush();
+            }
             TokenIds.checkVocabulary(prompt, lm.config().vocabSize(), option);
             TokenIds.checkContext(prompt, lm.config().maxPositions(), option, 1);
             int maxNew = maxNewTokens != null ? maxNewTokens
                     : generation.maxNewTokens() != null && generation.maxNewTokens() > 0 ? generation.maxNewTokens()
                     : DEFAULT_MAX_NEW_TOKENS;
-            StopTokens stop = ignoreEos ? StopTokens.NONE : StopTokens.of(generation.eosTokenIds());
+            List<Integer> stopIds = new java.util.ArrayList<>(ignoreEos ? List.of() : generation.eosTokenIds());
+            stopIds.addAll(promptOptions.stopTokenIds);
+            TokenIds.checkVocabulary(stopIds.stream().mapToInt(Integer::intValue).toArray(), lm.config().vocabSize(),
+                    "--stop-token-ids");
+            StopTokens stop = StopTokens.of(stopIds);
+            io.specrej.decoding.RequestOptions options = promptOptions.requestOptions(tokenizer);
+            StopCondition condition = options.stop() == null ? StopCondition.NONE : options.stop();
             checkBudget(lm, prompt.length, maxNew, budget);
 
             long start = System.nanoTime();
-            List<SequenceState> sequences = new Generator(lm).generate(prompt, n, params, stop, seed, maxNew);
+            // One sequence in plain text streams as it is generated; otherwise the whole answers print at the end.
+            TextStream stream = n == 1 && !json && tokenizer != null
+                    ? new TextStream(tokenizer, options.stop(), spec.commandLine().getOut()) : null;
+            List<SequenceState> sequences = new Generator(lm).generate(prompt, n, params, stop, condition, seed,
+                    maxNew, stream == null ? all -> { } : all -> stream.update(all.get(0)));
             double seconds = (System.nanoTime() - start) / 1e9;
-            print(sequences, tokenizer);
+            if (stream != null) {
+                stream.finish(sequences.get(0));
+            } else {
+                print(sequences, tokenizer, options.stop());
+            }
+            for (SequenceState s : sequences) {
+                if (s.finishReason() == FinishReason.LENGTH && s.length() < maxNew) {
+                    spec.commandLine().getErr().println("note: sequence " + s.index() + " stopped at " + s.length()
+                            + " new tokens: the prompt's " + prompt.length + " tokens and these fill the model's "
+                            + "context window of " + lm.config().maxPositions() + " tokens");
+                }
+            }
             long generated = sequences.stream().mapToLong(SequenceState::length).sum();
             if (!json) {
                 spec.commandLine().getErr().printf(Locale.ROOT,
@@ -158,11 +199,14 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private void print(List<SequenceState> sequences, HfTokenizer tokenizer) {
+    private void print(List<SequenceState> sequences, HfTokenizer tokenizer, StopCondition stopStrings) {
         PrintWriter out = spec.commandLine().getOut();
         for (SequenceState s : sequences) {
             int[] tokens = s.tokens();
             String text = tokenizer == null ? "" : tokenizer.decode(tokens, true);
+            if (stopStrings instanceof StopStrings strings) {
+                text = strings.cut(text);
+            }
             String finish = s.finishReason().apiName();
             if (json) {
                 ObjectNode line = Json.object();

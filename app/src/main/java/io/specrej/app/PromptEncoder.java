@@ -45,9 +45,22 @@ final class PromptEncoder {
      * the template already wrote them, and adding BOS again would double it.
      */
     static int[] chat(HfTokenizer tokenizer, Path modelDir, String text, String option) {
+        return chat(tokenizer, modelDir, text, null, java.util.Map.of(), option);
+    }
+
+    /** {@link #chat} after an optional system message, with extra template variables. */
+    static int[] chat(HfTokenizer tokenizer, Path modelDir, String text, String system,
+                      java.util.Map<String, ?> kwargs, String option) {
+        return nonEmpty(tokenizer.encode(rendered(tokenizer, modelDir, text, system, kwargs, option), false), option);
+    }
+
+    /** The chat prompt's text as the template renders it (what --print-prompt shows). */
+    static String rendered(HfTokenizer tokenizer, Path modelDir, String text, String system,
+                           java.util.Map<String, ?> kwargs, String option) {
         requireText(text, option);
-        String rendered = template(tokenizer, modelDir, "--chat").render(List.of(ChatMessage.user(text)), true);
-        return nonEmpty(tokenizer.encode(rendered, false), option);
+        List<ChatMessage> messages = system == null ? List.of(ChatMessage.user(text))
+                : List.of(ChatMessage.system(system), ChatMessage.user(text));
+        return template(tokenizer, modelDir, "--chat").render(messages, true, kwargs);
     }
 
     /** A finished [user, assistant] exchange, as a reward model is trained to score it. */

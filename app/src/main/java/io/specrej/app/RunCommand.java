@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.decoding.DecodingSetup;
 import io.specrej.decoding.Prompt;
+import io.specrej.decoding.RequestOptions;
 import io.specrej.decoding.Result;
 import io.specrej.decoding.Strategy;
 import io.specrej.engine.BadInputException;
@@ -118,6 +119,12 @@ final class RunCommand implements Callable<Integer> {
                     + "the memory budget cannot hold (each named on stderr), instead of refusing the whole run.")
     boolean skipTooLong;
 
+    @Mixin
+    PromptOptions promptOptions;
+
+    /** Stop strings and stop tokens of every prompt's request. */
+    private RequestOptions requestOptions = RequestOptions.NONE;
+
     @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
             description = "auto (a bar on a terminal, else one line per prompt), bar, lines or none.")
     String progress;
@@ -174,6 +181,7 @@ final class RunCommand implements Callable<Integer> {
                 return Main.EXIT_OK;
             }
             Strategy decoder = models.strategy(strategy);
+            requestOptions = promptOptions.requestOptions(models.generation.tokenizer());
             List<Encoded> encoded = encodeAll(models, texts, todo, err); // before --out is touched
             encoded = checkBudget(decoder, setup, encoded, err);
             if (encoded.isEmpty()) {
@@ -203,7 +211,7 @@ final class RunCommand implements Callable<Integer> {
                 int index = e.index();
                 Prompt prompt = e.prompt();
                 long promptSeed = PromptSeeds.forPrompt(seed, index);
-                Result result = strategy.run(prompt, setup.withSeed(promptSeed));
+                Result result = strategy.run(prompt, setup.withSeed(promptSeed), requestOptions);
                 // one write per whole record: a killed run loses at most the prompt in progress
                 output.writeLine(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
                         result)));
@@ -245,7 +253,8 @@ final class RunCommand implements Callable<Integer> {
         List<Encoded> encoded = new ArrayList<>(todo.size());
         List<String> tooLong = new ArrayList<>();
         for (int index : todo) {
-            Prompt prompt = models.generation.promptEncoder().encode(texts.get(index));
+            Prompt prompt = models.generation.promptEncoder().encode(texts.get(index), promptOptions.system,
+                    promptOptions.templateKwargs());
             if (prompt.ids().length + 1 > context) {
                 tooLong.add(index + " (" + prompt.ids().length + " tokens)");
             } else {
@@ -277,7 +286,7 @@ final class RunCommand implements Callable<Integer> {
         String reason = null;
         for (Encoded e : encoded) {
             try {
-                decoder.check(e.prompt(), setup);
+                decoder.check(e.prompt(), setup, requestOptions);
                 fit.add(e);
             } catch (BadInputException ex) {
                 failed.add(e.index() + " (" + e.prompt().length() + " tokens)");
@@ -313,6 +322,7 @@ final class RunCommand implements Callable<Integer> {
         p.put("temperature", s.sampling().temperature());
         p.put("top_k", s.sampling().topK());
         p.put("top_p", s.sampling().topP());
+        promptOptions.record(p);
         // Written only when set, so files made without them read the same as before they existed.
         if (s.sampling().repetitionPenalty() != 1.0) {
             p.put("repetition_penalty", s.sampling().repetitionPenalty());

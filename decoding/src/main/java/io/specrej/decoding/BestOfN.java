@@ -26,8 +26,8 @@ public final class BestOfN implements Strategy {
     }
 
     @Override
-    public void check(Prompt prompt, DecodingSetup setup) {
-        RequestPolicy policy = loop().plan(NAME, prompt, setup, scorer, RequestOptions.NONE);
+    public void check(Prompt prompt, DecodingSetup setup, RequestOptions options) {
+        RequestPolicy policy = loop().plan(NAME, prompt, setup, scorer, options);
         try {
             policy.plan();
         } finally {
@@ -58,9 +58,14 @@ public final class BestOfN implements Strategy {
 
     @Override
     public Result run(Prompt prompt, DecodingSetup setup) {
+        return run(prompt, setup, RequestOptions.NONE);
+    }
+
+    @Override
+    public Result run(Prompt prompt, DecodingSetup setup, RequestOptions options) {
         loop();
         try {
-            return loop.runAlone(loop.plan(NAME, prompt, setup, scorer, RequestOptions.NONE),
+            return loop.runAlone(loop.plan(NAME, prompt, setup, scorer, options),
                     setup.memoryBudgetBytes());
         } finally {
             loop.cache().trimFreePages(); // one prompt's pages are not kept for the next: memory follows the prompt

@@ -4,6 +4,7 @@ import io.specrej.engine.text.ChatMessage;
 import io.specrej.engine.text.ChatTemplate;
 import io.specrej.engine.text.HfTokenizer;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Prompt text to generator ids, one rule for app and tests: with a chat template, the text becomes one user turn
@@ -25,10 +26,29 @@ public final class PromptEncoder {
     }
 
     public Prompt encode(String text) {
+        return encode(text, null, Map.of());
+    }
+
+    /**
+     * A user turn after an optional system message, rendered with extra template variables (transformers'
+     * {@code apply_chat_template(..., **kwargs)}, e.g. Qwen3's {@code enable_thinking}). Without a chat template the
+     * system text, if any, goes before the prompt, separated by a blank line.
+     */
+    public Prompt encode(String text, String system, Map<String, ?> templateKwargs) {
+        List<ChatMessage> messages = system == null ? List.of(ChatMessage.user(text))
+                : List.of(ChatMessage.system(system), ChatMessage.user(text));
         if (template == null) {
-            return new Prompt(text, tokenizer.encode(text, true));
+            String plain = system == null ? text : system + "\n\n" + text;
+            return new Prompt(text, messages, tokenizer.encode(plain, true));
         }
-        String rendered = template.render(List.of(ChatMessage.user(text)), true);
-        return new Prompt(text, tokenizer.encode(rendered, false));
+        return new Prompt(text, messages, tokenizer.encode(render(messages, templateKwargs), false));
+    }
+
+    /** The generator's input text for a conversation (what --print-prompt shows). */
+    public String render(List<ChatMessage> messages, Map<String, ?> templateKwargs) {
+        if (template == null) {
+            throw new io.specrej.engine.BadInputException("the generator has no chat template to render messages");
+        }
+        return template.render(messages, true, templateKwargs);
     }
 }

@@ -29,6 +29,8 @@ final class PromptRun {
     MemoryBudget memory;
     final List<Trajectory> trajectories = new ArrayList<>();
     final List<Result.Decision> decisions = new ArrayList<>();
+    /** Stop strings whose text a response's text is cut before, or null. */
+    private final io.specrej.engine.generate.StopStrings stopStrings;
     private final long started = System.nanoTime();
     long prefillNanos;
     long generationNanos;
@@ -54,12 +56,31 @@ final class PromptRun {
         }
         this.memory = new MemoryBudget(setup.memoryBudgetBytes(), account, scorer == null ? null : scorer.account());
         this.batch = new DecodeBatch(generation.model(), cache, account, setup.sampling(),
-                options.ignoreEos() ? StopTokens.NONE : generation.stop(),
+                stopTokens(generation, options),
                 setup.seed(), setup.maxNewTokens());
         batch.trackLogProbs(scorer != null && scorer.needsLogProbs());
         if (options.stop() != null) {
             batch.stopWhen(options.stop());
         }
+        this.stopStrings = options.stop() instanceof io.specrej.engine.generate.StopStrings s ? s : null;
+    }
+
+    /** The model's stop tokens (none with ignoreEos) and the request's own. */
+    private static StopTokens stopTokens(Generation generation, RequestOptions options) {
+        java.util.List<Integer> ids = new java.util.ArrayList<>();
+        if (!options.ignoreEos()) {
+            for (int id : generation.stop().ids()) {
+                ids.add(id);
+            }
+        }
+        int vocab = generation.model().config().vocabSize();
+        for (int id : options.stopTokenIds()) {
+            if (id < 0 || id >= vocab) {
+                throw new BadInputException("stop token id " + id + " is outside the vocabulary of " + vocab);
+            }
+            ids.add(id);
+        }
+        return StopTokens.of(ids);
     }
 
     /** Sets the budget (the request's quota) before anything runs. */
@@ -193,18 +214,24 @@ final class PromptRun {
         for (Trajectory t : byId) {
             int[] tokens = t.tokens();
             generated += tokens.length;
-            candidates.add(new Result.Candidate(t.id(), tokens, generation.text(tokens),
+            candidates.add(new Result.Candidate(t.id(), tokens, text(tokens),
                     t.finishReason() == null ? null : t.finishReason().apiName(), t.stoppedByBudget(), t.score(),
                     t.rejectedAt(), List.copyOf(t.partialScores())));
         }
         Result.Best winner = best == null ? null
-                : new Result.Best(best.id(), best.tokens(), generation.text(best.tokens()), best.score());
+                : new Result.Best(best.id(), best.tokens(), text(best.tokens()), best.score());
         double s = 1e-9;
         Result.Stats stats = new Result.Stats((System.nanoTime() - started) * s, prefillNanos * s,
                 generationNanos * s, rewardNanos * s, rejectionNanos * s, generated,
                 scorer == null ? 0 : scorer.tokensProcessed(), scorer == null ? 0 : scorer.tokensFullRescoring(),
                 memory.peakBytes(), setup.memoryBudgetBytes(), initialBatch, stoppedByBudget, List.copyOf(decisions));
         return new Result(strategy, List.copyOf(candidates), winner, stats);
+    }
+
+    /** A response's text as a person reads it: special tokens left out, cut before a stop string. */
+    private String text(int[] tokens) {
+        String text = generation.text(tokens);
+        return stopStrings == null ? text : stopStrings.cut(text);
     }
 
     /** Frees everything this request holds in both caches (idempotent). */

@@ -181,7 +181,7 @@ public final class Scheduler implements AutoCloseable {
                     Submission s = t.submission;
                     RewardScorer scorer = Strategy.SAMPLE.equals(s.strategy()) ? null : rewards.newScorer();
                     t.policy = loop.plan(s.strategy(), s.prompt(), s.setup(), scorer,
-                            new RequestOptions(s.options().stop(), t.listener, s.options().ignoreEos()));
+                            s.options().withListener(t.listener));
                     long minimum = t.policy.minimumBytes();
                     if (minimum > pool.budgetBytes()) {
                         throw new BadInputException("the request needs " + minimum + " bytes of KV memory and the"

@@ -10,11 +10,14 @@ public interface Strategy {
 
     Result run(Prompt prompt, DecodingSetup setup);
 
+    /** {@link #run} with a request's options: stop strings, extra stop tokens, a listener. */
+    Result run(Prompt prompt, DecodingSetup setup, RequestOptions options);
+
     /**
      * Checks that {@code prompt} can run under {@code setup} (its budget, its n) without running anything, so a run
      * over many prompts can refuse the ones that would fail before it spends time on the others.
      *
      * @throws io.specrej.engine.BadInputException naming what to change
      */
-    void check(Prompt prompt, DecodingSetup setup);
+    void check(Prompt prompt, DecodingSetup setup, RequestOptions options);
 }

@@ -18,7 +18,7 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
                          Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty, int n, Long seed,
                          List<String> stop, boolean stream, boolean includeUsage, String strategy, Integer bestOf,
                          Double alpha, Integer decisionEvery, Integer maxCandidates, Long memoryBudget,
-                         boolean returnCandidates, boolean ignoreEos) {
+                         boolean returnCandidates, boolean ignoreEos, List<Integer> stopTokenIds) {
 
     static final String SAMPLE = "sample";
     static final String BEST_OF_N = "best_of_n";
@@ -113,6 +113,20 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
                     + count + ")");
         }
         Boolean ignoreEos = Jsons.bool(body, "ignore_eos");
+        List<Integer> stopTokenIds = new ArrayList<>();
+        JsonNode ids = body.get("stop_token_ids");
+        if (ids != null && !ids.isNull()) {
+            if (!ids.isArray()) {
+                throw ApiError.badField("stop_token_ids", "'stop_token_ids' must be a list of token ids");
+            }
+            for (JsonNode id : ids) {
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0) {
+                    throw ApiError.badField("stop_token_ids", "'stop_token_ids' must hold non-negative token ids,"
+                            + " got " + id);
+                }
+                stopTokenIds.add(id.asInt());
+            }
+        }
         Boolean candidates = Jsons.bool(body, "return_candidates");
         if (Boolean.TRUE.equals(candidates) && strategy.equals(SAMPLE)) {
             throw ApiError.badField("return_candidates", "'return_candidates' needs a reward-ranked strategy"
@@ -125,7 +139,7 @@ record CompletionRequest(boolean chat, String model, List<ChatMessage> messages,
                 strategy, bestOf == null ? null : bestOf.intValue(), alpha,
                 decisionEvery == null ? null : decisionEvery.intValue(),
                 maxCandidates == null ? null : maxCandidates.intValue(), memoryBudget,
-                candidates != null && candidates, ignoreEos != null && ignoreEos);
+                candidates != null && candidates, ignoreEos != null && ignoreEos, List.copyOf(stopTokenIds));
     }
 
     boolean ranked() {

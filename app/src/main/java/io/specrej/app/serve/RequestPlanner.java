@@ -75,7 +75,15 @@ final class RequestPlanner {
             case CompletionRequest.SPECULATIVE_REJECTION -> SpeculativeRejection.NAME;
             default -> Strategy.SAMPLE;
         };
-        RequestOptions options = new RequestOptions(stop.isEmpty() ? null : stop, listener, r.ignoreEos());
+        int vocab = generation.model().config().vocabSize();
+        for (int id : r.stopTokenIds()) {
+            if (id >= vocab) {
+                throw ApiError.badField("stop_token_ids", "token id " + id + " is outside the model's vocabulary of "
+                        + vocab);
+            }
+        }
+        RequestOptions options = new RequestOptions(stop.isEmpty() ? null : stop, listener, r.ignoreEos(),
+                r.stopTokenIds());
         return new Planned(new Scheduler.Submission(strategy, prompt, setup, options), seed, prompt.length(), stop);
     }
 
