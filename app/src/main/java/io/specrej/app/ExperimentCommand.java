@@ -212,24 +212,34 @@ final class ExperimentCommand implements Callable<Integer> {
                 && RunFile.read(file).records.size() >= PromptFile.read(prompts).texts().size();
     }
 
+    /**
+     * Runs the smallest Best-of-N on the first few prompts, untimed, so that every arm is timed with compiled code:
+     * the JIT needs seconds of decoding and scoring, not a few tokens, before the kernels run at speed.
+     */
     private void warmUp(ExperimentSpec s, Path prompts, long budget, PrintWriter err) throws IOException {
         Path scratch = Files.createTempFile("specrej-warmup", ".jsonl");
         try {
-            List<Object> args = new ArrayList<>(List.of("run", "--prompts", prompts, "--limit", 1, "--strategy",
-                    "bon", "--n", 2, "--max-new-tokens", Math.min(8, s.maxNewTokens()), "--memory-budget", budget,
-                    "--out", scratch, "--force", "--progress", "none"));
+            int n = s.bestOfN().stream().mapToInt(Integer::intValue).min().orElseThrow();
+            List<Object> args = new ArrayList<>(List.of("run", "--prompts", prompts, "--limit", WARM_UP_PROMPTS,
+                    "--strategy", "bon", "--n", n, "--max-new-tokens", s.maxNewTokens(), "--memory-budget", budget,
+                    "--out", scratch, "--force", "--progress", "none", "--seed", s.seed() + 1));
             if (s.generator() != null) {
                 args.addAll(List.of("--generator", s.generator()));
             }
             if (s.rewardModel() != null) {
                 args.addAll(List.of("--reward-model", s.rewardModel()));
             }
+            err.println("experiment: warming up (Best-of-" + n + " on " + WARM_UP_PROMPTS + " prompts, untimed)");
+            err.flush();
             Main.run(strings(args), new PrintWriter(java.io.Writer.nullWriter()),
                     new PrintWriter(java.io.Writer.nullWriter()));
         } finally {
             Files.deleteIfExists(scratch);
+            Files.deleteIfExists(scratch.resolveSibling(scratch.getFileName() + ".lock"));
         }
     }
+
+    private static final int WARM_UP_PROMPTS = 4;
 
     private static String[] strings(List<Object> args) {
         return args.stream().map(String::valueOf).toArray(String[]::new);

@@ -1,6 +1,5 @@
 package io.specrej.decoding;
 
-
 /**
  * Plain Best-of-N: N complete responses, each scored once finished, the best wins. The prompt is prefilled once and
  * kept; candidates run in waves as large as the memory budget allows for the whole horizon (prompt + max_new_tokens
@@ -8,31 +7,16 @@ package io.specrej.decoding;
  * stream i whatever wave it runs in, which is what makes Best-of-N and speculative rejection comparable token for
  * token.
  */
-public final class BestOfN implements Strategy {
+public final class BestOfN extends OnePromptStrategy {
     public static final String NAME = "best-of-n";
-    private final Generation generation;
-    private final RewardScorer scorer;
-    /** Drives one prompt at a time through the same step-driven core as the server ({@link StepLoop}). */
-    private StepLoop loop;
 
     public BestOfN(Generation generation, RewardScorer scorer) {
-        this.generation = generation;
-        this.scorer = scorer;
+        super(generation, scorer);
     }
 
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public void check(Prompt prompt, DecodingSetup setup, RequestOptions options) {
-        RequestPolicy policy = loop().plan(NAME, prompt, setup, scorer, options);
-        try {
-            policy.plan();
-        } finally {
-            policy.close();
-        }
     }
 
     /**
@@ -46,29 +30,6 @@ public final class BestOfN implements Strategy {
             return policy.wantedBytes();
         } finally {
             policy.close();
-        }
-    }
-
-    private StepLoop loop() {
-        if (loop == null) {
-            loop = new StepLoop(generation, generation.model().newCache(), Integer.MAX_VALUE, Integer.MAX_VALUE);
-        }
-        return loop;
-    }
-
-    @Override
-    public Result run(Prompt prompt, DecodingSetup setup) {
-        return run(prompt, setup, RequestOptions.NONE);
-    }
-
-    @Override
-    public Result run(Prompt prompt, DecodingSetup setup, RequestOptions options) {
-        loop();
-        try {
-            return loop.runAlone(loop.plan(NAME, prompt, setup, scorer, options),
-                    setup.memoryBudgetBytes());
-        } finally {
-            loop.cache().trimFreePages(); // one prompt's pages are not kept for the next: memory follows the prompt
         }
     }
 }

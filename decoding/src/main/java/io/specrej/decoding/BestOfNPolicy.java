@@ -45,11 +45,9 @@ final class BestOfNPolicy extends RequestPolicy {
                 return startPrefill();
             }
             case PREFILL -> {
-                if (!run.batch.prefillDone()) {
-                    return Work.PREFILL;
-                }
-                if (run.scorerPrefillPending()) {
-                    return Work.PREFILL_REWARD;
+                Work prefill = prefillWork();
+                if (prefill != null) {
+                    return prefill;
                 }
                 first = 0;
                 startWave();

@@ -84,6 +84,14 @@ public abstract class RequestPolicy {
         return Work.PREFILL;
     }
 
+    /** The prefill still to run (the generator's prompt, then the scorer's), or null once both are done. */
+    final Work prefillWork() {
+        if (!run.batch.prefillDone()) {
+            return Work.PREFILL;
+        }
+        return run.scorerPrefillPending() ? Work.PREFILL_REWARD : null;
+    }
+
     /** Forks sequences and makes the unfinished ones running. */
     final List<Trajectory> forkRunning(int first, int count) {
         List<Trajectory> created = run.fork(first, count);

@@ -1,6 +1,5 @@
 package io.specrej.decoding;
 
-
 /**
  * Speculative rejection (Sun et al., NeurIPS 2024): start as many responses as the memory budget holds, and whenever
  * the next decode step would not fit (or every {@code decideEvery} tokens) score the partial responses, keep the best
@@ -16,56 +15,17 @@ package io.specrej.decoding;
  * does not fit, the running trajectories are stopped as finished with reason "length" and flagged
  * {@code stoppedByBudget}: the run always ends.
  */
-public final class SpeculativeRejection implements Strategy {
+public final class SpeculativeRejection extends OnePromptStrategy {
     public static final String NAME = "speculative-rejection";
     /** The initial batch is the largest whose sequences can each still generate this many tokens in the budget. */
     public static final int MIN_TOKENS_PER_SEQUENCE = 8;
 
-    private final Generation generation;
-    private final RewardScorer scorer;
-    /** Drives one prompt at a time through the same step-driven core as the server ({@link StepLoop}). */
-    private StepLoop loop;
-
     public SpeculativeRejection(Generation generation, RewardScorer scorer) {
-        this.generation = generation;
-        this.scorer = scorer;
+        super(generation, scorer);
     }
 
     @Override
     public String name() {
         return NAME;
-    }
-
-    @Override
-    public void check(Prompt prompt, DecodingSetup setup, RequestOptions options) {
-        RequestPolicy policy = loop().plan(NAME, prompt, setup, scorer, options);
-        try {
-            policy.plan();
-        } finally {
-            policy.close();
-        }
-    }
-
-    private StepLoop loop() {
-        if (loop == null) {
-            loop = new StepLoop(generation, generation.model().newCache(), Integer.MAX_VALUE, Integer.MAX_VALUE);
-        }
-        return loop;
-    }
-
-    @Override
-    public Result run(Prompt prompt, DecodingSetup setup) {
-        return run(prompt, setup, RequestOptions.NONE);
-    }
-
-    @Override
-    public Result run(Prompt prompt, DecodingSetup setup, RequestOptions options) {
-        loop();
-        try {
-            return loop.runAlone(loop.plan(NAME, prompt, setup, scorer, options),
-                    setup.memoryBudgetBytes());
-        } finally {
-            loop.cache().trimFreePages(); // one prompt's pages are not kept for the next: memory follows the prompt
-        }
     }
 }

@@ -47,11 +47,9 @@ final class SpeculativeRejectionPolicy extends RequestPolicy {
                 return startPrefill();
             }
             case PREFILL -> {
-                if (!run.batch.prefillDone()) {
-                    return Work.PREFILL;
-                }
-                if (run.scorerPrefillPending()) {
-                    return Work.PREFILL_REWARD;
+                Work prefill = prefillWork();
+                if (prefill != null) {
+                    return prefill;
                 }
                 forkRunning(0, initial);
                 run.batch.releasePrompt(); // no more forks: the prompt's pages live on in the forks that share them

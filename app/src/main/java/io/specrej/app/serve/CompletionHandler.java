@@ -70,7 +70,8 @@ final class CompletionHandler {
         }
     }
 
-    private static Scheduler.Ticket submit(Scheduler scheduler, RequestPlanner.Planned planned) {
+    /** Submits a planned request; a full queue, a stopping server or a bad request become the API's errors. */
+    static Scheduler.Ticket submit(Scheduler scheduler, RequestPlanner.Planned planned) {
         try {
             return scheduler.submit(planned.submission());
         } catch (Scheduler.QueueFullException e) {
@@ -299,13 +300,6 @@ final class CompletionHandler {
             } catch (IOException e) {
                 throw new ClientGone();
             }
-        }
-    }
-
-    /** The client closed the connection. */
-    private static final class ClientGone extends RuntimeException {
-        ClientGone() {
-            super(null, null, false, false);
         }
     }
 }

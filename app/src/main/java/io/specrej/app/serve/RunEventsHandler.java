@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import io.specrej.decoding.Result;
 import io.specrej.decoding.Scheduler;
-import io.specrej.engine.BadInputException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -46,16 +45,7 @@ final class RunEventsHandler {
             }
             CompletionRun run = new CompletionRun(true);
             RequestPlanner.Planned planned = state.planner().plan(r, run);
-            Scheduler.Ticket ticket;
-            try {
-                ticket = scheduler.submit(planned.submission());
-            } catch (Scheduler.QueueFullException e) {
-                throw ApiError.queueFull(e.getMessage());
-            } catch (Scheduler.CancelledException e) {
-                throw ApiError.unavailable(e.getMessage());
-            } catch (BadInputException e) {
-                throw ApiError.badRequest(e.getMessage());
-            }
+            Scheduler.Ticket ticket = CompletionHandler.submit(scheduler, planned);
             new Events(ctx, r, run, planned, ticket).run();
             state.metrics().request("runs", strategy, 200);
         } catch (ApiError e) {
@@ -275,12 +265,6 @@ final class RunEventsHandler {
             } catch (IOException e) {
                 throw new ClientGone();
             }
-        }
-    }
-
-    private static final class ClientGone extends RuntimeException {
-        ClientGone() {
-            super(null, null, false, false);
         }
     }
 }
