@@ -21,8 +21,10 @@ import java.util.UUID;
  * away mid-stream (a write fails) cancels its request, which frees its KV within one step.
  */
 final class CompletionHandler {
-    /** How often a waiting stream proves the client is still there. */
+    /** How often a waiting stream proves the client is still there (a plain request probes its connection). */
     private static final long KEEP_ALIVE_MILLIS = 500;
+    /** The status metrics count a request under when its client left before the answer (nginx's 499). */
+    static final int CLIENT_CLOSED = 499;
 
     private final ServerState state;
 
@@ -54,10 +56,15 @@ final class CompletionHandler {
             ResponseJson json = new ResponseJson(r, id, System.currentTimeMillis() / 1000, state.servedName());
             Exchange exchange = new Exchange(r, run, planned, ticket, json);
             if (r.stream()) {
-                new Stream(ctx, exchange).run();
-                state.metrics().request(endpoint, strategy, 200);
+                Stream stream = new Stream(ctx, exchange);
+                stream.run();
+                state.metrics().request(endpoint, strategy, stream.gone ? CLIENT_CLOSED : 200);
             } else {
-                ObjectNode response = exchange.await();
+                ObjectNode response = exchange.await(ctx);
+                if (response == null) {
+                    state.metrics().request(endpoint, strategy, CLIENT_CLOSED);
+                    return;
+                }
                 ctx.status(200).contentType("application/json").result(Jsons.write(response));
                 state.metrics().request(endpoint, strategy, 200);
             }
@@ -118,9 +125,14 @@ final class CompletionHandler {
             }
         }
 
-        ObjectNode await() {
+        /** The response, or null when the client left first (the request is then cancelled). */
+        ObjectNode await(Context ctx) {
             while (true) {
                 CompletionRun.Event e = next(KEEP_ALIVE_MILLIS);
+                if (e == null && ClientWatch.gone(ctx)) {
+                    ticket.cancel("the client went away");
+                    return null;
+                }
                 if (e instanceof CompletionRun.Done done) {
                     state.metrics().firstToken(System.nanoTime() - run.submittedNanos);
                     return respond(done.result());
@@ -167,6 +179,8 @@ final class CompletionHandler {
         private final Exchange x;
         private final OutputStream out;
         private boolean firstSent;
+        /** The client closed the connection before the end. */
+        boolean gone;
 
         Stream(Context ctx, Exchange x) {
             this.ctx = ctx;
@@ -193,6 +207,7 @@ final class CompletionHandler {
                 send("data: [DONE]\n\n");
             } catch (ClientGone e) {
                 x.ticket.cancel("the client went away");
+                gone = true;
             } catch (ApiError e) {
                 try {
                     send("data: " + Jsons.write(e.body()) + "\n\n");

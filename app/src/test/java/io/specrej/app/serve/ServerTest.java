@@ -301,6 +301,30 @@ class ServerTest {
     }
 
     @Test
+    void aClientThatDisconnectsFromAPlainRequestCancelsIt() throws Exception {
+        String body = chat("Write a very long story about a dragon.", "\"max_tokens\":450,\"seed\":9,\"n\":16,"
+                + "\"ignore_eos\":true");
+        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+            OutputStream out = socket.getOutputStream();
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.write(bytes);
+            out.flush();
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (server.server.scheduler().runningRequests() == 0 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(server.server.scheduler().runningRequests() > 0, "the request runs");
+        }
+        server.awaitIdle();
+        assertEquals(0, server.server.scheduler().kvBytesInUse());
+        String metrics = server.get("/metrics").body();
+        assertTrue(metrics.contains("specrej_requests_total{endpoint=\"chat_completions\",status=\"499\","
+                + "strategy=\"sample\"}"), "counted as closed by the client:\n" + metrics);
+    }
+
+    @Test
     void concurrentSeededRequestsEqualTheSameRequestsOneByOne() throws Exception {
         List<String> bodies = new ArrayList<>();
         String[] strategies = {"", "\"strategy\":\"best_of_n\",\"best_of\":3,",
