@@ -143,8 +143,9 @@ public final class RewardModel {
         }
         int gate = gatePattern == null ? -1 : GatingRewardHead.lastOccurrence(prompt, prompt.length, gatePattern);
         int read = gate >= 0 ? gate : prompt.length - 1;
-        float[] out = model.forward(cache, new int[] {id}, new int[] {0, prompt.length}, 1, prompt, new int[] {read},
-                1);
+        ForwardBatch.Builder batch = new ForwardBatch.Builder();
+        batch.add(id, prompt, 0, prompt.length, read, -1);
+        float[] out = model.forward(cache, batch.build());
         float[] row = gate >= 0 ? Arrays.copyOf(out, model.outputWidth()) : null;
         return new PromptState(prompt.clone(), gate, row);
     }
@@ -264,8 +265,9 @@ public final class RewardModel {
             int length = inputLength(sequence);
             int[] outputs = gate < 0 || gate == reward ? new int[] {reward} : new int[] {Math.min(gate, reward),
                     Math.max(gate, reward)};
-            float[] out = model.forward(cache, new int[] {cache.newSequence()}, new int[] {0, length}, 1,
-                    Arrays.copyOf(sequence, length), outputs, outputs.length);
+            ForwardBatch.Builder batch = new ForwardBatch.Builder();
+            batch.add(cache.newSequence(), sequence, 0, length, outputs[0], outputs.length > 1 ? outputs[1] : -1);
+            float[] out = model.forward(cache, batch.build());
             int width = model.outputWidth();
             int rewardRow = outputs.length == 1 || outputs[0] == reward ? 0 : 1;
             float[] rewardOut = Arrays.copyOfRange(out, rewardRow * width, (rewardRow + 1) * width);
