@@ -32,7 +32,7 @@ final class CompletionHandler {
         this.state = state;
     }
 
-    void handle(Context ctx, boolean chat) {
+    void handle(Context ctx, boolean chat) throws java.io.IOException {
         String endpoint = chat ? "chat_completions" : "completions";
         String strategy = null;
         state.inFlight().incrementAndGet();
@@ -65,7 +65,13 @@ final class CompletionHandler {
                     state.metrics().request(endpoint, strategy, CLIENT_CLOSED);
                     return;
                 }
-                ctx.status(200).contentType("application/json").result(Jsons.write(response));
+                // Written and flushed here, not left to the framework after the handler returns: a graceful stop
+                // closes the server once no handler is in flight, and the answer must be on the wire by then.
+                byte[] bytes = Jsons.write(response).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ctx.status(200).contentType("application/json");
+                ctx.res().setContentLength(bytes.length);
+                ctx.res().getOutputStream().write(bytes);
+                ctx.res().flushBuffer();
                 state.metrics().request(endpoint, strategy, 200);
             }
             state.metrics().latency(System.nanoTime() - run.submittedNanos);

