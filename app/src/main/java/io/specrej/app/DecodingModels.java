@@ -48,7 +48,7 @@ final class DecodingModels implements AutoCloseable {
         Generation generation = Generation.load(generatorDir);
         try {
             if (generation.model().config().head() != Head.CAUSAL_LM) {
-                throw new BadInputException("--generator " + generatorDir + ": " + generation.model().config()
+                throw new BadInputException("--model " + generatorDir + ": " + generation.model().config()
                         .architecture() + " is a sequence classifier; the generator must be a causal LM");
             }
             RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()

@@ -34,10 +34,16 @@ import picocli.CommandLine.Spec;
                         + "decode(token_ids, skip_special_tokens=True), or \"\" when the model directory has no "
                         + "tokenizer.json (then use --ids)."})
 final class GenerateCommand implements Callable<Integer> {
-    static final int DEFAULT_MAX_NEW_TOKENS = 64;
+    static final int DEFAULT_MAX_NEW_TOKENS = RunCommand.DEFAULT_MAX_NEW_TOKENS; // one default for every command
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "Hugging Face model directory (config.json, safetensors, tokenizer.json).")

@@ -41,9 +41,20 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--generator", paramLabel = "DIR",
-            description = "Causal LM directory. Default: the embedded models/" + DefaultModels.GENERATOR + ".")
-    Path generator;
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Generator (a causal LM) directory. Default: the embedded models/" + DefaultModels.GENERATOR
+                    + ".")
+    Path model;
+
+    // run's name for --model before every command said --model; kept so old command lines and scripts work.
+    @Option(names = "--generator", hidden = true, paramLabel = "DIR")
+    Path generatorAlias;
 
     @Option(names = "--reward-model", paramLabel = "DIR|self",
             description = "Reward model directory (*ForSequenceClassification), or \"self\" for the generator's "
@@ -165,7 +176,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         PrintWriter err = spec.commandLine().getErr();
-        try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel, budget)) {
+        try (DecodingModels models = DecodingModels.load(model != null ? model : generatorAlias, rewardModel, rewardLabel, budget)) {
             checkMaxNewTokens(models.generation.model().config().maxPositions());
             SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
             DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,

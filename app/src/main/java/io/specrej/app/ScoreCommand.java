@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -22,6 +23,12 @@ import picocli.CommandLine.Spec;
 final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--reward-model", required = true, paramLabel = "DIR",
             description = "Hugging Face reward model directory.")
