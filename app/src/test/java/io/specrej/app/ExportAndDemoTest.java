@@ -52,7 +52,7 @@ class ExportAndDemoTest {
      */
     @Test
     void demoComparesTheStrategiesAtEqualMemory() {
-        Cli.Result r = Cli.run("demo", "--prompts", 1, "--max-new-tokens", 40, "--memory-budget", "2MiB");
+        Cli.Result r = Cli.run("demo", "--prompt-count", 1, "--max-new-tokens", 40, "--memory-budget", "2MiB");
         assertEquals(0, r.code(), r::toString);
         String out = r.out();
         assertTrue(out.contains("[1/1] " + uncheckedFirstPrompt()), r::toString);
