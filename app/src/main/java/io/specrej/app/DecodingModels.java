@@ -11,6 +11,7 @@ import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.GenerationConfig;
 import io.specrej.engine.model.Head;
 import io.specrej.engine.model.WeightMemory;
+import io.specrej.engine.text.TokenizerFit;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -51,6 +52,8 @@ final class DecodingModels implements AutoCloseable {
                 throw new BadInputException("--model " + generatorDir + ": " + generation.model().config()
                         .architecture() + " is a sequence classifier; the generator must be a causal LM");
             }
+            TokenizerFit.check(generatorDir, generation.tokenizer(), generation.model().config(),
+                    GenerationConfig.load(generatorDir, generation.model().config()));
             RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()
                     : ModelRewardScorer.load(rewardDir, generation.tokenizer(), rewardLabel);
             try {

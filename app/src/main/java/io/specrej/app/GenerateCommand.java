@@ -14,6 +14,7 @@ import io.specrej.engine.model.Head;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.sample.SamplingParams;
 import io.specrej.engine.text.HfTokenizer;
+import io.specrej.engine.text.TokenizerFit;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -130,6 +131,9 @@ final class GenerateCommand implements Callable<Integer> {
                         + "classifier; generate needs a causal LM (*ForCausalLM)");
             }
             GenerationConfig generation = GenerationConfig.load(model, lm.config());
+            if (tokenizer != null) {
+                TokenizerFit.check(model, tokenizer, lm.config(), generation);
+            }
             SamplingParams params = sampling.resolve(generation, model);
             String option = parsedIds != null ? "--ids" : "--prompt";
             int[] prompt = parsedIds != null ? parsedIds
