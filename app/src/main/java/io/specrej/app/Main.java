@@ -56,6 +56,14 @@ public final class Main implements Callable<Integer> {
             description = "On errors, print the stack trace as well as the one-line message.")
     boolean verbose;
 
+    // Before the command (specrej --matmul q8_0 bench ...), as every command line wrote them when they were offered
+    // on all commands; hidden and not inherited: the commands that load models offer them themselves (EngineOptions).
+    @Option(names = "--matmul", hidden = true, paramLabel = "BACKEND")
+    String matmul;
+
+    @Option(names = "--kv-cache", hidden = true, paramLabel = "PRECISION")
+    String kvCache;
+
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
