@@ -37,14 +37,25 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engineOptions;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "Hugging Face model directory.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "Hugging Face model directory (or --model).")
     Path dir;
+
+    // The name every other command uses for a checkpoint; the positional DIR stays for old command lines.
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory (or DIR).")
+    Path model;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
     @Override
     public Integer call() {
+        if ((dir == null) == (model == null)) {
+            throw new io.specrej.engine.BadInputException(dir == null ? "inspect needs the model directory: --model DIR"
+                    : "inspect takes one model directory: give --model DIR or DIR, not both");
+        }
+        if (dir == null) {
+            dir = model; // the rest of the report reads the field
+        }
         ObjectNode report;
         try (TransformerModel model = TransformerModel.load(dir)) {
             report = report(model);

@@ -60,7 +60,7 @@ final class PromptFile {
 
     static Prompts read(Path file) throws IOException {
         if (file.toString().equals(STDIN)) {
-            return read(Path.of("<stdin>"), stdin());
+            return read(Path.of("<stdin>"), stdin("--prompts"));
         }
         if (Files.isDirectory(file)) {
             throw new BadInputException("--prompts " + file + ": is a directory, expected a file of prompts");
@@ -68,12 +68,12 @@ final class PromptFile {
         return read(file, BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a file of prompts"));
     }
 
-    /** Standard input, under the same size limit as a file. */
-    private static byte[] stdin() throws IOException {
+    /** Standard input (the file {@code -} of {@code option}), under the same size limit as a file. */
+    static byte[] stdin(String option) throws IOException {
         byte[] bytes = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, BoundedFiles.DATA_BYTES + 1));
         if (bytes.length > BoundedFiles.DATA_BYTES) {
-            throw new BadInputException("--prompts -: standard input holds more than " + BoundedFiles.DATA_BYTES
-                    + " bytes; split the prompts into files and run them with --shard or one by one");
+            throw new BadInputException(option + " -: standard input holds more than " + BoundedFiles.DATA_BYTES
+                    + " bytes; split it into files");
         }
         return bytes;
     }

@@ -28,12 +28,8 @@ final class ScorePairs {
     /** Every pair of the file, each line checked (one-line errors naming the line) before anything is scored. */
     static List<Pair> read(Path file) throws IOException {
         boolean stdin = file.toString().equals(PromptFile.STDIN);
-        byte[] bytes = stdin ? System.in.readNBytes((int) BoundedFiles.DATA_BYTES + 1)
+        byte[] bytes = stdin ? PromptFile.stdin("--input")
                 : BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a JSON Lines file of prompt/response pairs");
-        if (bytes.length > BoundedFiles.DATA_BYTES) {
-            throw new BadInputException("--input -: standard input holds more than " + BoundedFiles.DATA_BYTES
-                    + " bytes; split it into files");
-        }
         String name = stdin ? "<stdin>" : file.toString();
         String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n", -1);
         List<Pair> pairs = new ArrayList<>();

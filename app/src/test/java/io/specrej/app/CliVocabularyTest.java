@@ -72,6 +72,27 @@ class CliVocabularyTest {
     }
 
     @Test
+    void inspectTakesModelLikeEveryOtherCommand() {
+        Path model = TestData.fixture("llama");
+        Cli.Result byOption = Cli.run("inspect", "--model", model, "--json");
+        assertEquals(0, byOption.code(), byOption::toString);
+        assertEquals(Cli.run("inspect", model, "--json").out(), byOption.out());
+        Cli.Result both = Cli.run("inspect", model, "--model", model);
+        assertEquals(2, both.code(), both::toString);
+        assertTrue(both.err().contains("give --model DIR or DIR, not both"), both::toString);
+    }
+
+    @Test
+    void comparePlotRefusesToOverwriteWithoutForce() throws Exception {
+        Path png = Files.writeString(temp.resolve("plot.png"), "not a plot yet");
+        Path bon = TestData.root().resolve("testdata/runs-reference/bon.jsonl");
+        Cli.Result refused = Cli.run("compare", "--baseline", bon, "--runs", bon, "--plot", png);
+        assertEquals(2, refused.code(), refused::toString);
+        assertEquals("error: --plot " + png + ": already exists; pass --force to overwrite it", refused.err().strip());
+        assertEquals("not a plot yet", Files.readString(png));
+    }
+
+    @Test
     void exportRefusesToOverwriteWithoutForce() throws Exception {
         Path run = TestData.root().resolve("testdata/runs-reference/bon.jsonl");
         Path out = temp.resolve("eval.json");

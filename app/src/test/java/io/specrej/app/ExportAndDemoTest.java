@@ -40,7 +40,7 @@ class ExportAndDemoTest {
         assertEquals("prompt number 3", list.get(1).get("instruction").asText());
         assertEquals("response 1", list.get(1).get("output").asText()); // best of (0.5, 2.5, 1.0)
 
-        Cli.Result named = Cli.run("export-alpaca-eval", file, "--out", out, "--generator-name", "mine");
+        Cli.Result named = Cli.run("export-alpaca-eval", file, "--out", out, "--generator-name", "mine", "--force");
         assertEquals(0, named.code(), named::toString);
         assertEquals("mine", TestData.readJson(out).get(0).get("generator").asText());
     }
