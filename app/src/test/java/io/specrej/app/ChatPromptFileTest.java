@@ -110,9 +110,17 @@ class ChatPromptFileTest {
         assertTrue(provenance.get("threads").asInt() >= 1);
         assertTrue(provenance.get("cpu").asText().contains("cores"));
         assertTrue(provenance.get("specrej_commit").asText().matches("[0-9a-f]{40}|unknown"));
-        // --resume reads the file back: provenance is not an option, so it never stops a resume
+        // --resume reads the file back: provenance is not an option, so it never stops a resume; nor does the
+        // alpha 0.5 that Best-of-N lines carried before it was written as null
+        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) chat;
+        ((com.fasterxml.jackson.databind.node.ObjectNode) old.get("params")).put("alpha", 0.5);
+        old.remove("provenance");
+        java.nio.file.Files.writeString(out, TestData.JSON.writeValueAsString(old) + "\n");
         Cli.Result resumed = RunFixtures.run(RunFixtures.fixtureArgs(prompts, out, "bon", 2), "--resume");
         assertEquals(0, resumed.code(), resumed::toString);
+        List<JsonNode> after = RunFixtures.lines(out);
+        assertEquals(2, after.size());
+        assertEquals(RunFixtures.withoutTimings(lines.get(1)), RunFixtures.withoutTimings(after.get(1)));
     }
 
     private String error(String name, String text) {
