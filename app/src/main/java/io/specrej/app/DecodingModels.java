@@ -11,6 +11,7 @@ import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.GenerationConfig;
 import io.specrej.engine.model.Head;
 import io.specrej.engine.model.WeightMemory;
+import io.specrej.engine.text.HfTokenizer;
 import io.specrej.engine.text.TokenizerFit;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,6 +58,9 @@ final class DecodingModels implements AutoCloseable {
             RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()
                     : ModelRewardScorer.load(rewardDir, generation.tokenizer(), rewardLabel);
             try {
+                if (scorer instanceof ModelRewardScorer m) {
+                    checkRewardTokenizer(rewardDir, m);
+                }
                 // Before any weight is copied: two 8B models in bf16 must fail here, not in the OOM killer.
                 WeightMemory.requireFits(scorer instanceof ModelRewardScorer m
                         ? List.of(generation.model(), m.rewardModel().model()) : List.of(generation.model()),
@@ -69,6 +73,20 @@ final class DecodingModels implements AutoCloseable {
         } catch (RuntimeException e) {
             generation.close();
             throw e;
+        }
+    }
+
+    /**
+     * The reward model's tokenizer against its checkpoint, as the generator's: the scorer keeps its tokenizer to
+     * itself, so it is read once more here (a second or less even for a 128k-token vocabulary).
+     */
+    private static void checkRewardTokenizer(Path rewardDir, ModelRewardScorer scorer) {
+        if (!java.nio.file.Files.isRegularFile(rewardDir.resolve(HfTokenizer.FILE))) {
+            return; // the scorer already said what it needs
+        }
+        var config = scorer.rewardModel().model().config();
+        try (HfTokenizer tokenizer = HfTokenizer.load(rewardDir)) {
+            TokenizerFit.check(rewardDir, tokenizer, config, GenerationConfig.load(rewardDir, config));
         }
     }
 

@@ -17,18 +17,38 @@ class TokenizerFitTest {
     @Test
     void aTokenizerLargerThanTheModelsVocabularyIsRefused() throws Exception {
         Path model = TestData.copyFixture("llama", temp);
-        ObjectNode tokenizer = (ObjectNode) TestData.readJson(model.resolve("tokenizer.json"));
-        ArrayNode added = (ArrayNode) tokenizer.get("added_tokens");
-        for (int id = 448; id < 452; id++) {
-            added.addObject().put("id", id).put("content", "<extra_" + id + ">").put("single_word", false)
-                    .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
-        }
-        Files.writeString(model.resolve("tokenizer.json"), TestData.JSON.writeValueAsString(tokenizer));
+        addTokens(model, 448, 452);
         Cli.Result r = Cli.run("generate", "--model", model, "--prompt", "hi", "--max-new-tokens", 2);
         assertEquals(2, r.code(), r::toString);
         assertEquals("error: " + model + ": tokenizer.json has 452 tokens, more than the model's vocab_size 448 "
                 + "(config.json), so its ids can run past the embedding; is tokenizer.json from another model?",
                 r.err().strip());
+    }
+
+    @Test
+    void aRewardModelsTokenizerIsCheckedToo() throws Exception {
+        Path rm = TestData.copyFixture("llama-rm", temp);
+        addTokens(rm, 448, 450);
+        Path prompts = RunFixtures.write(temp.resolve("p.txt"), "hello\n");
+        Cli.Result r = Cli.run("run", "--model", TestData.fixture("llama"), "--reward-model", rm, "--prompts", prompts,
+                "--strategy", "bon", "--n", 1, "--max-new-tokens", 2, "--out", temp.resolve("o.jsonl"));
+        assertEquals(2, r.code(), r::toString);
+        assertEquals("error: " + rm + ": tokenizer.json has 450 tokens, more than the model's vocab_size 448 "
+                + "(config.json), so its ids can run past the embedding; is tokenizer.json from another model?",
+                r.err().strip());
+        Cli.Result score = Cli.run("score", "--reward-model", rm, "--prompt", "a", "--response", "b");
+        assertEquals(2, score.code(), score::toString);
+        assertEquals(r.err(), score.err());
+    }
+
+    private static void addTokens(Path model, int from, int to) throws Exception {
+        ObjectNode tokenizer = (ObjectNode) TestData.readJson(model.resolve("tokenizer.json"));
+        ArrayNode added = (ArrayNode) tokenizer.get("added_tokens");
+        for (int id = from; id < to; id++) {
+            added.addObject().put("id", id).put("content", "<extra_" + id + ">").put("single_word", false)
+                    .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        Files.writeString(model.resolve("tokenizer.json"), TestData.JSON.writeValueAsString(tokenizer));
     }
 
     @Test
