@@ -25,6 +25,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -35,9 +36,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure prefill, batched decode and reward-model scoring throughput.",
                 "Per batch size n: prefill of one prompt of --prompt-len random tokens; decode of n sequences forked "
-                        + "from it, --new-tokens batched steps each (top-k 50, temperature 1, no stop tokens), "
-                        + "tokens/s = n * new-tokens / decode seconds; with --reward-model, a full forward over n "
-                        + "sequences of prompt-len + new-tokens tokens in a fresh cache. A smaller warm-up run "
+                        + "from it, --max-new-tokens batched steps each (top-k 50, temperature 1, no stop tokens), "
+                        + "tokens/s = n * max-new-tokens / decode seconds; with --reward-model, a full forward over n "
+                        + "sequences of prompt-len + max-new-tokens tokens in a fresh cache. A smaller warm-up run "
                         + "(at most 16 sequences, 8 steps), then the median of --runs runs. Before all of it, the "
                         + "backend's own copies of the weights are made and timed (prepare_s: oneDNN's layout, "
                         + "Q8_0 quantization).",
@@ -49,6 +50,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Generator (causal LM) directory.")
     Path model;
@@ -63,12 +70,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--prompt-len", defaultValue = "128", paramLabel = "T", description = "Prompt tokens (default 128).")
     int promptLength;
 
-    @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "M",
-            description = "Decode steps per sequence (default 64).")
-    int newTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "M",
+            description = "Decode steps per sequence (default " + RunCommand.DEFAULT_MAX_NEW_TOKENS + ", as run and "
+                    + "generate).")
+    Integer maxNewTokens;
 
-    @Option(names = "--threads", paramLabel = "T", description = "Engine threads (default: all cores).")
-    Integer threads;
+    // The name bench used before every command said --max-new-tokens; kept so old scripts run.
+    @Option(names = "--new-tokens", hidden = true, paramLabel = "M")
+    Integer newTokensAlias;
+
+    int newTokens;
 
     @Option(names = "--runs", defaultValue = "3", paramLabel = "R", description = "Measured runs per size (default 3).")
     int runs;
@@ -97,22 +108,13 @@ final class BenchCommand implements Callable<Integer> {
                 throw new BadInputException("--n: every batch size must be at least 1, got " + n);
             }
         }
+        newTokens = maxNewTokens != null ? maxNewTokens
+                : newTokensAlias != null ? newTokensAlias : RunCommand.DEFAULT_MAX_NEW_TOKENS;
         if (promptLength < 1 || newTokens < 1 || runs < 1) {
-            throw new BadInputException("--prompt-len, --new-tokens and --runs must be at least 1, got "
+            throw new BadInputException("--prompt-len, --max-new-tokens and --runs must be at least 1, got "
                     + promptLength + ", " + newTokens + ", " + runs);
         }
-        if (threads != null && threads < 1) {
-            throw new BadInputException("--threads must be at least 1, got " + threads);
-        }
-        int previousThreads = Parallel.threads();
-        if (threads != null) {
-            Parallel.setThreads(threads);
-        }
-        try {
-            return measureAll();
-        } finally {
-            Parallel.setThreads(previousThreads); // in-process callers (tests) keep their setting
-        }
+        return measureAll(); // Main applies --threads around the command
     }
 
     private int measureAll() {
@@ -127,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new BadInputException(model + ": " + lm.config().architecture() + " is not a causal LM");
             }
             if (promptLength + newTokens + 1 > lm.config().maxPositions()) {
-                throw new BadInputException("--prompt-len + --new-tokens = " + (promptLength + newTokens)
+                throw new BadInputException("--prompt-len + --max-new-tokens = " + (promptLength + newTokens)
                         + " exceeds the context window of " + lm.config().maxPositions() + " tokens");
             }
             RewardModel reward = rm == null ? null : rewardModel(rm);

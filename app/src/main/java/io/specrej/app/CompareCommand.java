@@ -64,6 +64,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
+    @Option(names = "--force", description = "Overwrite an existing --plot (without it, compare refuses).")
+    boolean force;
+
     /** A compared run, ready to print or plot. */
     /**
      * @param winnerKept fraction of prompts whose baseline winner (same id, same random stream) survived in this run;
@@ -89,6 +92,9 @@ final class CompareCommand implements Callable<Integer> {
         }
         if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new BadInputException("--plot " + plot + ": the plot is a PNG; name the file *.png");
+        }
+        if (plot != null && !force && java.nio.file.Files.exists(plot)) {
+            throw new BadInputException("--plot " + plot + ": already exists; pass --force to overwrite it");
         }
         PrintWriter err = spec.commandLine().getErr();
         RunFile baseFile = RunFile.read(baseline).requireRecords();

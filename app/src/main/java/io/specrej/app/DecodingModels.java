@@ -11,6 +11,8 @@ import io.specrej.engine.BadInputException;
 import io.specrej.engine.model.GenerationConfig;
 import io.specrej.engine.model.Head;
 import io.specrej.engine.model.WeightMemory;
+import io.specrej.engine.text.HfTokenizer;
+import io.specrej.engine.text.TokenizerFit;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -48,12 +50,17 @@ final class DecodingModels implements AutoCloseable {
         Generation generation = Generation.load(generatorDir);
         try {
             if (generation.model().config().head() != Head.CAUSAL_LM) {
-                throw new BadInputException("--generator " + generatorDir + ": " + generation.model().config()
+                throw new BadInputException("--model " + generatorDir + ": " + generation.model().config()
                         .architecture() + " is a sequence classifier; the generator must be a causal LM");
             }
+            TokenizerFit.check(generatorDir, generation.tokenizer(), generation.model().config(),
+                    GenerationConfig.load(generatorDir, generation.model().config()));
             RewardScorer scorer = rewardDir == null ? new SelfRewardScorer()
                     : ModelRewardScorer.load(rewardDir, generation.tokenizer(), rewardLabel);
             try {
+                if (scorer instanceof ModelRewardScorer m) {
+                    checkRewardTokenizer(rewardDir, m);
+                }
                 // Before any weight is copied: two 8B models in bf16 must fail here, not in the OOM killer.
                 WeightMemory.requireFits(scorer instanceof ModelRewardScorer m
                         ? List.of(generation.model(), m.rewardModel().model()) : List.of(generation.model()),
@@ -66,6 +73,20 @@ final class DecodingModels implements AutoCloseable {
         } catch (RuntimeException e) {
             generation.close();
             throw e;
+        }
+    }
+
+    /**
+     * The reward model's tokenizer against its checkpoint, as the generator's: the scorer keeps its tokenizer to
+     * itself, so it is read once more here (a second or less even for a 128k-token vocabulary).
+     */
+    private static void checkRewardTokenizer(Path rewardDir, ModelRewardScorer scorer) {
+        if (!java.nio.file.Files.isRegularFile(rewardDir.resolve(HfTokenizer.FILE))) {
+            return; // the scorer already said what it needs
+        }
+        var config = scorer.rewardModel().model().config();
+        try (HfTokenizer tokenizer = HfTokenizer.load(rewardDir)) {
+            TokenizerFit.check(rewardDir, tokenizer, config, GenerationConfig.load(rewardDir, config));
         }
     }
 

@@ -22,7 +22,7 @@ public final class DefaultModels {
     }
 
     public static Path generator() {
-        return find(GENERATOR, "--generator");
+        return find(GENERATOR, "--model");
     }
 
     public static Path rewardModel() {

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -39,9 +40,29 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--prompts", defaultValue = "3", paramLabel = "P",
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
+
+    @Option(names = "--prompt-count", paramLabel = "P",
             description = "How many of the bundled prompts to run, 1 to 5 (default 3).")
+    Integer promptCountOption;
+
+    // The count's old name, which read like run's --prompts FILE; kept so old command lines work.
+    @Option(names = "--prompts", hidden = true, paramLabel = "P")
+    Integer promptsAlias;
+
     int promptCount;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Generator (a causal LM). Default: the embedded models/" + DefaultModels.GENERATOR + ".")
+    java.nio.file.Path model;
+
+    @Option(names = "--reward-model", paramLabel = "DIR|self",
+            description = "Reward model, or self. Default: the embedded models/" + DefaultModels.REWARD_MODEL + ".")
+    String rewardModel;
 
     @Option(names = "--memory-budget", defaultValue = "6MiB", paramLabel = "BYTES",
             description = "KV memory of generator and reward model together, the same for every strategy "
@@ -68,14 +89,15 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<String> prompts = bundledPrompts();
+        promptCount = promptCountOption != null ? promptCountOption : promptsAlias != null ? promptsAlias : 3;
         if (promptCount < 1 || promptCount > prompts.size()) {
-            throw new BadInputException("--prompts must be 1 to " + prompts.size() + ", got " + promptCount);
+            throw new BadInputException("--prompt-count must be 1 to " + prompts.size() + ", got " + promptCount);
         }
         long budget = ByteSizes.parse(memoryBudget, "--memory-budget");
         DecodingSetup checked = DecodingSetup.of(null, alpha, budget, maxNewTokens, SamplingParams.GREEDY, seed)
                 .withDecideEvery(decisionEvery);
         PrintWriter out = spec.commandLine().getOut();
-        try (DecodingModels models = DecodingModels.load(null, null, 0, 0)) {
+        try (DecodingModels models = DecodingModels.load(model, rewardModel, 0, 0)) {
             SamplingParams sampling = new SamplingOptions().resolve(models.generationConfig, models.generatorDir);
             intro(out, sampling, budget);
             warmUp(models, prompts.get(0), sampling, budget);

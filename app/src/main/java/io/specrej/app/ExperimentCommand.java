@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,6 +35,12 @@ import picocli.CommandLine.Spec;
 final class ExperimentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Parameters(index = "0", paramLabel = "SPEC", description = "The experiment spec (.yaml or .json).")
     Path specFile;
@@ -77,7 +84,7 @@ final class ExperimentCommand implements Callable<Integer> {
                 args.add("--resume");
             }
             if (s.generator() != null) {
-                args.addAll(List.of("--generator", s.generator()));
+                args.addAll(List.of("--model", s.generator()));
             }
             if (s.rewardModel() != null) {
                 args.addAll(List.of("--reward-model", s.rewardModel()));
@@ -96,6 +103,7 @@ final class ExperimentCommand implements Callable<Integer> {
                 args.addAll(List.of("--shard", part.index() + "/" + part.count()));
             }
             args.addAll(arm.options());
+            args.addAll(engineOptions.asArguments()); // each run is a command of its own: pass them on
             if (!warm && shard == null && !complete(file, prompts)) {
                 warmUp(s, prompts, budget, err); // JIT warm-up off the clock: the first arm's first prompt is timed
                 warm = true;
@@ -223,8 +231,9 @@ final class ExperimentCommand implements Callable<Integer> {
             List<Object> args = new ArrayList<>(List.of("run", "--prompts", prompts, "--limit", WARM_UP_PROMPTS,
                     "--strategy", "bon", "--n", n, "--max-new-tokens", s.maxNewTokens(), "--memory-budget", budget,
                     "--out", scratch, "--force", "--progress", "none", "--seed", s.seed() + 1));
+            args.addAll(engineOptions.asArguments());
             if (s.generator() != null) {
-                args.addAll(List.of("--generator", s.generator()));
+                args.addAll(List.of("--model", s.generator()));
             }
             if (s.rewardModel() != null) {
                 args.addAll(List.of("--reward-model", s.rewardModel()));

@@ -32,6 +32,9 @@ final class ExportAlpacaEvalCommand implements Callable<Integer> {
                     + "strategy, e.g. spr_alpha05-specrej).")
     String generatorName;
 
+    @Option(names = "--force", description = "Overwrite an existing --out (without it, export refuses, as run does).")
+    boolean force;
+
     @Override
     public Integer call() throws IOException {
         if (generatorName != null && generatorName.isBlank()) {
@@ -39,6 +42,9 @@ final class ExportAlpacaEvalCommand implements Callable<Integer> {
         }
         if (Files.isDirectory(out)) {
             throw new BadInputException("--out " + out + ": is a directory, expected a file");
+        }
+        if (!force && Files.exists(out)) {
+            throw new BadInputException("--out " + out + ": already exists; pass --force to overwrite it");
         }
         PrintWriter err = spec.commandLine().getErr();
         RunFile file = RunFile.read(run).requireRecords();

@@ -14,6 +14,7 @@ import io.specrej.engine.model.Head;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.sample.SamplingParams;
 import io.specrej.engine.text.HfTokenizer;
+import io.specrej.engine.text.TokenizerFit;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,10 +35,16 @@ import picocli.CommandLine.Spec;
                         + "decode(token_ids, skip_special_tokens=True), or \"\" when the model directory has no "
                         + "tokenizer.json (then use --ids)."})
 final class GenerateCommand implements Callable<Integer> {
-    static final int DEFAULT_MAX_NEW_TOKENS = 64;
+    static final int DEFAULT_MAX_NEW_TOKENS = RunCommand.DEFAULT_MAX_NEW_TOKENS; // one default for every command
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "Hugging Face model directory (config.json, safetensors, tokenizer.json).")
@@ -124,6 +131,9 @@ final class GenerateCommand implements Callable<Integer> {
                         + "classifier; generate needs a causal LM (*ForCausalLM)");
             }
             GenerationConfig generation = GenerationConfig.load(model, lm.config());
+            if (tokenizer != null) {
+                TokenizerFit.check(model, tokenizer, lm.config(), generation);
+            }
             SamplingParams params = sampling.resolve(generation, model);
             String option = parsedIds != null ? "--ids" : "--prompt";
             int[] prompt = parsedIds != null ? parsedIds

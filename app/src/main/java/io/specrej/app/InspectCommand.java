@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -33,14 +34,28 @@ final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "Hugging Face model directory.")
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "Hugging Face model directory (or --model).")
     Path dir;
+
+    // The name every other command uses for a checkpoint; the positional DIR stays for old command lines.
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory (or DIR).")
+    Path model;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
     @Override
     public Integer call() {
+        if ((dir == null) == (model == null)) {
+            throw new io.specrej.engine.BadInputException(dir == null ? "inspect needs the model directory: --model DIR"
+                    : "inspect takes one model directory: give --model DIR or DIR, not both");
+        }
+        if (dir == null) {
+            dir = model; // the rest of the report reads the field
+        }
         ObjectNode report;
         try (TransformerModel model = TransformerModel.load(dir)) {
             report = report(model);

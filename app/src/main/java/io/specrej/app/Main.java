@@ -3,6 +3,7 @@ package io.specrej.app;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.cache.KvPrecision;
 import io.specrej.engine.tensor.MatmulBackends;
+import io.specrej.engine.tensor.Parallel;
 import io.specrej.engine.tensor.ThreadsProperty;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -55,21 +56,12 @@ public final class Main implements Callable<Integer> {
             description = "On errors, print the stack trace as well as the one-line message.")
     boolean verbose;
 
-    // Applied before the subcommand runs (see run()); INHERIT makes it valid after any subcommand.
-    @Option(names = "--matmul", scope = ScopeType.INHERIT, paramLabel = "BACKEND",
-            description = "Matrix-multiply backend: auto (default: oneDNN for bf16 weights where it loads and the CPU "
-                    + "has bf16 dot-product instructions, else the Vector API), vector (portable Java kernels, F32 "
-                    + "activations), onednn, or q8_0 (the Vector API on weights quantized at load to 8-bit blocks: "
-                    + "about half of bf16's bytes, faster for few sequences, changes the numbers slightly). Also "
-                    + "-Dspecrej.matmul.")
+    // Before the command (specrej --matmul q8_0 bench ...), as every command line wrote them when they were offered
+    // on all commands; hidden and not inherited: the commands that load models offer them themselves (EngineOptions).
+    @Option(names = "--matmul", hidden = true, paramLabel = "BACKEND")
     String matmul;
 
-    // Applied before the subcommand runs, like --matmul; every model the command loads stores its keys and values so.
-    @Option(names = "--kv-cache", scope = ScopeType.INHERIT, paramLabel = "PRECISION",
-            description = "How the KV cache stores keys and values: f32 (default: exact, as transformers' float32) or "
-                    + "bf16 (rounded to bfloat16 as transformers does in bfloat16: half the bytes per token, so twice "
-                    + "the sequences fit a memory budget and long contexts read half the bytes; changes the numbers "
-                    + "slightly). Also -Dspecrej.kvCache.")
+    @Option(names = "--kv-cache", hidden = true, paramLabel = "PRECISION")
     String kvCache;
 
     @Override
@@ -88,7 +80,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Passes the last value of a process-wide {@code option} (--matmul, --kv-cache) on the command line to
+     * Passes the last value of a process-wide {@code option} (--matmul, --kv-cache of {@link EngineOptions}) on the command line to
      * {@code setDefault} before any model is loaded, or null when there is none, which goes back to the option's
      * system property (commands run in-process one after another must not inherit an earlier command's choice).
      */
@@ -114,6 +106,19 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** The --threads of the command line, checked, or null when none was given. */
+    private static Integer threadsChoice(CommandLine.ParseResult parseResult) {
+        Integer threads = null;
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            threads = p.matchedOptionValue(ThreadsOption.NAME, threads);
+        }
+        if (threads != null && threads < 1) {
+            throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(),
+                    "--threads must be at least 1, got " + threads);
+        }
+        return threads;
+    }
+
     /** Runs the command line in-process and returns the exit code (tests call this; it never calls System.exit). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         ErrorReporter reporter = new ErrorReporter(args);
@@ -127,7 +132,17 @@ public final class Main implements Callable<Integer> {
                 checkThreadsProperty(parseResult);
                 applyProcessChoice(parseResult, "--matmul", MatmulBackends::setDefault);
                 applyProcessChoice(parseResult, "--kv-cache", KvPrecision::setDefault);
-                return new CommandLine.RunLast().execute(parseResult);
+                Integer threads = threadsChoice(parseResult);
+                if (threads == null) {
+                    return new CommandLine.RunLast().execute(parseResult);
+                }
+                int previous = Parallel.threads();
+                Parallel.setThreads(threads);
+                try {
+                    return new CommandLine.RunLast().execute(parseResult);
+                } finally {
+                    Parallel.setThreads(previous); // in-process callers (tests, experiment) keep their own setting
+                }
             });
             return cmd.execute(args);
         } catch (OutOfMemoryError e) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specrej.engine.BadInputException;
 import io.specrej.engine.BoundedFiles;
+import io.specrej.engine.text.ChatMessage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -22,28 +23,63 @@ import java.util.List;
 /**
  * A file of prompts, in whichever of three formats it is written, told apart by its first non-blank character:
  * <ul>
- *   <li>{@code [} a JSON list (AlpacaFarm): objects with {@code prompt}, or {@code instruction} (+ {@code input}),
- *       or plain strings;</li>
+ *   <li>{@code [} a JSON list (AlpacaFarm): objects with {@code prompt}, {@code messages} (OpenAI's list of
+ *       {@code {role, content}}, ending with the user's turn), or {@code instruction} (+ {@code input}), or plain
+ *       strings;</li>
  *   <li>{@code {} JSON Lines: one such object per line;</li>
  *   <li>anything else: plain text, one prompt per non-blank line.</li>
  * </ul>
  * An {@code instruction} with a non-empty {@code input} becomes "instruction\n\ninput", as Alpaca joins them. A
  * prompt's index is its position among the prompts (blank lines are not prompts). Errors name the file and line.
+ * The file {@code -} is standard input.
  */
 final class PromptFile {
     enum Format { JSON_LIST, JSON_LINES, TEXT }
 
-    record Prompts(Format format, List<String> texts) {
+    /** The file name that means standard input, as many Unix tools read it. */
+    static final String STDIN = "-";
+
+    /**
+     * One prompt: the user's text, and the whole conversation when the record was a {@code messages} list (null
+     * otherwise), whose last message is that text.
+     */
+    record Item(String text, List<ChatMessage> messages) {
+        static Item of(String text) {
+            return new Item(text, null);
+        }
+    }
+
+    record Prompts(Format format, List<Item> items) {
+        List<String> texts() {
+            return items.stream().map(Item::text).toList();
+        }
     }
 
     private PromptFile() {
     }
 
     static Prompts read(Path file) throws IOException {
+        if (file.toString().equals(STDIN)) {
+            return read(Path.of("<stdin>"), stdin("--prompts"));
+        }
         if (Files.isDirectory(file)) {
             throw new BadInputException("--prompts " + file + ": is a directory, expected a file of prompts");
         }
-        String text = decodeUtf8(file, BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a file of prompts"));
+        return read(file, BoundedFiles.readBytes(file, BoundedFiles.DATA_BYTES, "a file of prompts"));
+    }
+
+    /** Standard input (the file {@code -} of {@code option}), under the same size limit as a file. */
+    static byte[] stdin(String option) throws IOException {
+        byte[] bytes = System.in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, BoundedFiles.DATA_BYTES + 1));
+        if (bytes.length > BoundedFiles.DATA_BYTES) {
+            throw new BadInputException(option + " -: standard input holds more than " + BoundedFiles.DATA_BYTES
+                    + " bytes; split it into files");
+        }
+        return bytes;
+    }
+
+    private static Prompts read(Path file, byte[] bytes) throws IOException {
+        String text = decodeUtf8(file, bytes);
         if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
             text = text.substring(1); // a byte-order mark some editors write
         }
@@ -56,11 +92,17 @@ final class PromptFile {
         } else {
             prompts = new Prompts(Format.TEXT, textLines(text));
         }
-        if (prompts.texts().isEmpty()) {
+        if (prompts.items().isEmpty()) {
             throw new BadInputException(file + ": holds no prompts");
         }
-        for (int i = 0; i < prompts.texts().size(); i++) {
-            checkSurrogates(file, i, prompts.texts().get(i));
+        for (int i = 0; i < prompts.items().size(); i++) {
+            Item item = prompts.items().get(i);
+            checkSurrogates(file, i, item.text());
+            if (item.messages() != null) {
+                for (ChatMessage m : item.messages()) {
+                    checkSurrogates(file, i, m.content());
+                }
+            }
         }
         return prompts;
     }
@@ -82,8 +124,8 @@ final class PromptFile {
         }
     }
 
-    private static List<String> jsonList(Path file, String text) throws IOException {
-        List<String> out = new ArrayList<>();
+    private static List<Item> jsonList(Path file, String text) throws IOException {
+        List<Item> out = new ArrayList<>();
         try (JsonParser parser = Json.MAPPER.createParser(text)) {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 throw new BadInputException(file + " line 1: expected a JSON list of prompts");
@@ -108,8 +150,8 @@ final class PromptFile {
         return out;
     }
 
-    private static List<String> jsonLines(Path file, String text) {
-        List<String> out = new ArrayList<>();
+    private static List<Item> jsonLines(Path file, String text) {
+        List<Item> out = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].strip();
@@ -128,32 +170,36 @@ final class PromptFile {
         return out;
     }
 
-    private static List<String> textLines(String text) {
-        List<String> out = new ArrayList<>();
+    private static List<Item> textLines(String text) {
+        List<Item> out = new ArrayList<>();
         for (String line : text.split("\\R")) {
             if (!line.isBlank()) {
-                out.add(line.strip());
+                out.add(Item.of(line.strip()));
             }
         }
         return out;
     }
 
-    private static String promptOf(JsonNode node, Path file, int line, String what) {
+    private static Item promptOf(JsonNode node, Path file, int line, String what) {
         String where = file + " line " + line + ": ";
         if (node != null && node.isTextual()) {
-            return nonEmpty(node.asText(), where + what);
+            return Item.of(nonEmpty(node.asText(), where + what));
         }
         if (node == null || !node.isObject()) {
-            throw new BadInputException(where + what + " is not an object with a \"prompt\" (or \"instruction\")"
-                    + " field");
+            throw new BadInputException(where + what + " is not an object with a \"prompt\", \"messages\" or "
+                    + "\"instruction\" field");
         }
         JsonNode prompt = node.get("prompt");
         if (prompt != null && !prompt.isNull()) {
-            return nonEmpty(textual(prompt, where + "\"prompt\""), where + "\"prompt\"");
+            return Item.of(nonEmpty(textual(prompt, where + "\"prompt\""), where + "\"prompt\""));
+        }
+        JsonNode messages = node.get("messages");
+        if (messages != null && !messages.isNull()) {
+            return messagesOf(messages, where);
         }
         JsonNode instruction = node.get("instruction");
         if (instruction == null || instruction.isNull()) {
-            throw new BadInputException(where + what + " has no \"prompt\" or \"instruction\" field");
+            throw new BadInputException(where + what + " has no \"prompt\", \"messages\" or \"instruction\" field");
         }
         String result = nonEmpty(textual(instruction, where + "\"instruction\""), where + "\"instruction\"");
         JsonNode input = node.get("input");
@@ -163,7 +209,34 @@ final class PromptFile {
                 result = result + "\n\n" + extra;
             }
         }
-        return result;
+        return Item.of(result);
+    }
+
+    /**
+     * OpenAI's chat shape: a non-empty list of {@code {"role", "content"}} with string contents, ending with the
+     * user's turn (the response continues the conversation from there).
+     */
+    private static Item messagesOf(JsonNode messages, String where) {
+        if (!messages.isArray() || messages.isEmpty()) {
+            throw new BadInputException(where + "\"messages\" must be a non-empty list of {\"role\", \"content\"} "
+                    + "objects");
+        }
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            String at = where + "\"messages\"[" + i + "]";
+            if (!m.isObject() || m.get("role") == null || m.get("content") == null) {
+                throw new BadInputException(at + " must be an object with \"role\" and \"content\"");
+            }
+            String role = nonEmpty(textual(m.get("role"), at + ".role"), at + ".role");
+            out.add(new ChatMessage(role, textual(m.get("content"), at + ".content")));
+        }
+        ChatMessage last = out.get(out.size() - 1);
+        if (!last.role().equals("user")) {
+            throw new BadInputException(where + "the last of \"messages\" has role \"" + last.role() + "\"; it must "
+                    + "be the user's turn that the response answers");
+        }
+        return new Item(nonEmpty(last.content(), where + "the last message's content"), List.copyOf(out));
     }
 
     private static String textual(JsonNode node, String what) {

@@ -29,9 +29,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run Best-of-N (bon) or Speculative Rejection (specrej) over a file of prompts and write one "
                 + "JSON line per prompt (every trajectory, the best one, timings and rejection decisions).",
-                "Prompt files: a JSON list of objects with \"prompt\" (AlpacaFarm), JSON Lines with \"prompt\" or "
-                        + "\"instruction\", or plain text with one prompt per line. Each prompt goes through the "
-                        + "generator's chat template when it has one.",
+                "Prompt files (- reads standard input): a JSON list or JSON Lines of objects with \"prompt\", "
+                        + "\"messages\" (OpenAI's [{\"role\", \"content\"}, ...], ending with the user's turn) or "
+                        + "\"instruction\" + \"input\" (AlpacaFarm), or plain text with one prompt per line. Each "
+                        + "prompt goes through the generator's chat template when it has one.",
+                "Before the first timed prompt, run warms up untimed (a short Best-of-2 of it, reported on stderr), "
+                        + "so wall times do not include the JVM's warm-up.",
                 "Prompt i is sampled with a seed derived from (--seed, i), so --shard and --resume give exactly "
                         + "the results of one uninterrupted run. Results are flushed after every prompt."})
 final class RunCommand implements Callable<Integer> {
@@ -41,9 +44,20 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--generator", paramLabel = "DIR",
-            description = "Causal LM directory. Default: the embedded models/" + DefaultModels.GENERATOR + ".")
-    Path generator;
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Generator (a causal LM) directory. Default: the embedded models/" + DefaultModels.GENERATOR
+                    + ".")
+    Path model;
+
+    // run's name for --model before every command said --model; kept so old command lines and scripts work.
+    @Option(names = "--generator", hidden = true, paramLabel = "DIR")
+    Path generatorAlias;
 
     @Option(names = "--reward-model", paramLabel = "DIR|self",
             description = "Reward model directory (*ForSequenceClassification), or \"self\" for the generator's "
@@ -156,7 +170,8 @@ final class RunCommand implements Callable<Integer> {
 
     private Integer run(StrategyName strategy, Shard shardOf, long budget, DecodingSetup checked,
                         Progress.Mode progressMode, RunOutput output) throws IOException {
-        List<String> texts = PromptFile.read(prompts).texts();
+        List<PromptFile.Item> items = PromptFile.read(prompts).items();
+        List<String> texts = items.stream().map(PromptFile.Item::text).toList();
         List<Integer> selected = new ArrayList<>();
         int end = limit == null ? texts.size() : Math.min(limit, texts.size());
         for (int i = 0; i < end; i++) {
@@ -165,7 +180,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         PrintWriter err = spec.commandLine().getErr();
-        try (DecodingModels models = DecodingModels.load(generator, rewardModel, rewardLabel, budget)) {
+        try (DecodingModels models = DecodingModels.load(model != null ? model : generatorAlias, rewardModel, rewardLabel, budget)) {
             checkMaxNewTokens(models.generation.model().config().maxPositions());
             SamplingParams params = sampling.resolve(models.generationConfig, models.generatorDir);
             DecodingSetup setup = new DecodingSetup(checked.n(), alpha, budget, maxNewTokens, params, seed,
@@ -182,7 +197,7 @@ final class RunCommand implements Callable<Integer> {
             }
             Strategy decoder = models.strategy(strategy);
             requestOptions = promptOptions.requestOptions(models.generation.tokenizer());
-            List<Encoded> encoded = encodeAll(models, texts, todo, err); // before --out is touched
+            List<Encoded> encoded = encodeAll(models, items, todo, err); // before --out is touched
             encoded = checkBudget(decoder, setup, encoded, err);
             if (encoded.isEmpty()) {
                 err.println("nothing to do: every selected prompt is too long for the context window or the budget");
@@ -190,7 +205,8 @@ final class RunCommand implements Callable<Integer> {
                 return Main.EXIT_OK;
             }
             openOutput(output, existing);
-            runAll(decoder, setup, paramsJson, texts, encoded, output, progressMode, err);
+            warmUp(models, encoded.get(0).prompt(), setup, err);
+            runAll(decoder, setup, paramsJson, Provenance.of(models), items, encoded, output, progressMode, err);
             if (skipped > 0) {
                 err.println(skipped + " prompt(s) already in " + out + " were skipped");
             }
@@ -199,8 +215,9 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void runAll(Strategy strategy, DecodingSetup setup, ObjectNode paramsJson, List<String> texts,
-                        List<Encoded> todo, RunOutput output, Progress.Mode mode, PrintWriter err)
+    private void runAll(Strategy strategy, DecodingSetup setup, ObjectNode paramsJson, ObjectNode provenance,
+                        List<PromptFile.Item> items, List<Encoded> todo, RunOutput output, Progress.Mode mode,
+                        PrintWriter err)
             throws IOException {
         Progress bar = new Progress(err, mode, todo.size());
         bar.start();
@@ -213,8 +230,8 @@ final class RunCommand implements Callable<Integer> {
                 long promptSeed = PromptSeeds.forPrompt(seed, index);
                 Result result = strategy.run(prompt, setup.withSeed(promptSeed), requestOptions);
                 // one write per whole record: a killed run loses at most the prompt in progress
-                output.writeLine(Json.line(RunRecordWriter.record(index, texts.get(index), promptSeed, paramsJson,
-                        result)));
+                output.writeLine(Json.line(RunRecordWriter.record(index, items.get(index), promptSeed, paramsJson,
+                        provenance, result)));
                 tokens += result.stats().generatedTokens();
                 bar.promptDone(index, result.best().score(), result.trajectories().size(),
                         result.stats().generatedTokens(), result.stats().wallSeconds());
@@ -225,6 +242,25 @@ final class RunCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - started) / 1e9;
         err.printf(Locale.ROOT, "wrote %d prompt(s) to %s in %.1f s (%d generated tokens, %.1f tokens/s)%n",
                 todo.size(), out, seconds, tokens, tokens / Math.max(seconds, 1e-9));
+    }
+
+    /**
+     * One short untimed Best-of-2 of the first prompt, so that class loading and the JIT's first compilations are
+     * not billed to the first timed prompt (they were a quarter to a third of a six-prompt run's wall time). Its
+     * result is dropped; no record depends on it, since every prompt runs from its own seed and no state of a
+     * request outlives it.
+     */
+    private void warmUp(DecodingModels models, Prompt first, DecodingSetup setup, PrintWriter err) {
+        long started = System.nanoTime();
+        DecodingSetup small = DecodingSetup.of(2, 0.5, setup.memoryBudgetBytes(), Math.min(8, maxNewTokens),
+                setup.sampling(), seed);
+        try {
+            models.strategy(StrategyName.BON).run(first, small, RequestOptions.NONE);
+        } catch (BadInputException e) {
+            return; // the budget cannot hold even this; the timed prompts were checked and will run
+        }
+        err.printf(Locale.ROOT, "warm-up (untimed): %.1f s%n", (System.nanoTime() - started) / 1e9);
+        err.flush();
     }
 
     /**
@@ -248,13 +284,18 @@ final class RunCommand implements Callable<Integer> {
      * run before it has spent any time, with all such prompts named at once; with {@code --skip-too-long} those
      * prompts are named on stderr and left out instead.
      */
-    private List<Encoded> encodeAll(DecodingModels models, List<String> texts, List<Integer> todo, PrintWriter err) {
+    private List<Encoded> encodeAll(DecodingModels models, List<PromptFile.Item> items, List<Integer> todo,
+                                    PrintWriter err) {
         int context = models.generation.model().config().maxPositions();
         List<Encoded> encoded = new ArrayList<>(todo.size());
         List<String> tooLong = new ArrayList<>();
         for (int index : todo) {
-            Prompt prompt = models.generation.promptEncoder().encode(texts.get(index), promptOptions.system,
-                    promptOptions.templateKwargs());
+            PromptFile.Item item = items.get(index);
+            Prompt prompt = item.messages() == null
+                    ? models.generation.promptEncoder().encode(item.text(), promptOptions.system,
+                            promptOptions.templateKwargs())
+                    : models.generation.promptEncoder().encode(item.messages(), promptOptions.system,
+                            promptOptions.templateKwargs());
             if (prompt.ids().length + 1 > context) {
                 tooLong.add(index + " (" + prompt.ids().length + " tokens)");
             } else {
@@ -315,7 +356,11 @@ final class RunCommand implements Callable<Integer> {
         } else {
             p.put("n", s.n());
         }
-        p.put("alpha", s.alpha());
+        if (strategy == StrategyName.BON) {
+            p.putNull("alpha"); // Best-of-N rejects nothing: a number here would look like a setting it used
+        } else {
+            p.put("alpha", s.alpha());
+        }
         p.put("memory_budget", s.memoryBudgetBytes());
         p.put("max_new_tokens", s.maxNewTokens());
         p.put("greedy", s.sampling().greedy());
@@ -357,6 +402,10 @@ final class RunCommand implements Callable<Integer> {
         Set<Integer> done = new HashSet<>();
         for (RunRecord r : existing.records) {
             JsonNode found = r.params();
+            if (found.isObject() && "bon".equals(found.path("strategy").asText()) && found.path("alpha").isNumber()) {
+                // Written when Best-of-N lines carried the unused --alpha default; it never changed a result.
+                found = ((ObjectNode) found.deepCopy()).putNull("alpha");
+            }
             if (found.isObject() && !(found.has("kv_cache") && found.has("matmul"))) {
                 // Written before these were recorded: --kv-cache did not exist (so f32); the backend is unknown.
                 ObjectNode filled = (ObjectNode) found.deepCopy();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specrej.decoding.Result;
 import io.specrej.decoding.Trajectory;
+import io.specrej.engine.text.ChatMessage;
 
 /**
  * One prompt's result as a line of a run file (JSON Lines). The format is documented in app/RUN-FILES.md; readers are
@@ -14,15 +15,23 @@ final class RunRecordWriter {
     private RunRecordWriter() {
     }
 
-    static ObjectNode record(int promptIndex, String prompt, long promptSeed, ObjectNode params, Result r) {
+    static ObjectNode record(int promptIndex, PromptFile.Item prompt, long promptSeed, ObjectNode params,
+                             ObjectNode provenance, Result r) {
         ObjectNode o = Json.object();
         o.put("prompt_index", promptIndex);
-        o.put("prompt", prompt);
+        o.put("prompt", prompt.text());
+        if (prompt.messages() != null) {
+            ArrayNode messages = o.putArray("messages");
+            for (ChatMessage m : prompt.messages()) {
+                messages.addObject().put("role", m.role()).put("content", m.content());
+            }
+        }
         o.set("params", params);
+        o.set("provenance", provenance);
         o.put("prompt_seed", promptSeed);
         ArrayNode trajectories = o.putArray("trajectories");
         for (Result.Candidate c : r.trajectories()) {
-            trajectories.add(trajectory(c));
+            trajectories.add(trajectory(c, r.stats().decisions()));
         }
         ObjectNode best = o.putObject("best");
         best.put("id", r.best().id());
@@ -33,7 +42,7 @@ final class RunRecordWriter {
         return o;
     }
 
-    private static ObjectNode trajectory(Result.Candidate c) {
+    private static ObjectNode trajectory(Result.Candidate c, java.util.List<Result.Decision> decisions) {
         ObjectNode t = Json.object();
         t.put("id", c.id());
         t.put("text", c.text());
@@ -46,10 +55,16 @@ final class RunRecordWriter {
         t.put("finish_reason", c.finishReason());
         t.put("stopped_by_budget", c.stoppedByBudget());
         number(t, "score", c.score());
+        // rejected_at is the decision's index, which read as a token count; the two named fields say which is which
+        // (rejected_at stays for readers written before them).
         if (c.rejectedAt() == null) {
             t.putNull("rejected_at");
+            t.putNull("rejected_at_decision");
+            t.putNull("rejected_at_tokens");
         } else {
             t.put("rejected_at", c.rejectedAt());
+            t.put("rejected_at_decision", c.rejectedAt());
+            t.put("rejected_at_tokens", decisions.get(c.rejectedAt()).tokensSoFar());
         }
         ArrayNode partial = t.putArray("partial_scores");
         for (Trajectory.PartialScore p : c.partialScores()) {

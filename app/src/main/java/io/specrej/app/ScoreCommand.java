@@ -3,6 +3,7 @@ package io.specrej.app;
 import io.specrej.engine.model.RewardModel;
 import io.specrej.engine.model.TransformerModel;
 import io.specrej.engine.text.HfTokenizer;
+import io.specrej.engine.text.TokenizerFit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -22,6 +24,12 @@ import picocli.CommandLine.Spec;
 final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    EngineOptions engineOptions;
+
+    @Mixin
+    ThreadsOption threadsOption;
 
     @Option(names = "--reward-model", required = true, paramLabel = "DIR",
             description = "Hugging Face reward model directory.")
@@ -37,7 +45,17 @@ final class ScoreCommand implements Callable<Integer> {
         @Option(names = "--ids", required = true, paramLabel = "IDS",
                 description = "The whole scored sequence as token ids, e.g. 1,2,3.")
         String ids;
+
+        @Option(names = "--input", required = true, paramLabel = "FILE.jsonl",
+                description = "Many pairs, one JSON object {\"prompt\", \"response\"} per line (- reads standard "
+                        + "input), scored in batches in this one process; prints one JSON line {\"index\", "
+                        + "\"score\"} per pair, in order.")
+        Path file;
     }
+
+    @Option(names = "--batch-size", defaultValue = "16", paramLabel = "B",
+            description = "With --input: pairs per forward pass (default 16). Scores do not depend on it.")
+    int batchSize;
 
     static final class Conversation {
         @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The user's message.")
@@ -59,13 +77,33 @@ final class ScoreCommand implements Callable<Integer> {
     int rewardLabel;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        if (input.file != null) {
+            if (batchSize < 1) {
+                throw new io.specrej.engine.BadInputException("--batch-size must be at least 1, got " + batchSize);
+            }
+            if (explain) {
+                throw new io.specrej.engine.BadInputException("--explain prints one pair's parts; use it with "
+                        + "--prompt/--response, not --input");
+            }
+            List<ScorePairs.Pair> pairs = ScorePairs.read(input.file); // every line checked before a model loads
+            try (TransformerModel model = TransformerModel.load(rewardModel);
+                 HfTokenizer tokenizer = tokenizer(model, true)) {
+                checkTokenizer(model, tokenizer);
+                ScorePairs.scoreAll(new RewardModel(model, rewardLabel, tokenizer), tokenizer, rewardModel, pairs,
+                        batchSize, spec.commandLine().getOut());
+                return Main.EXIT_OK;
+            }
+        }
         int[] parsedIds = input.ids != null ? TokenIds.parse(input.ids, "--ids") : null;
         if (parsedIds == null && input.conversation.prompt.isEmpty()) {
             throw new io.specrej.engine.BadInputException("--prompt is empty: give some text");
         }
         try (TransformerModel model = TransformerModel.load(rewardModel);
              HfTokenizer tokenizer = tokenizer(model, parsedIds == null)) {
+            if (tokenizer != null) {
+                checkTokenizer(model, tokenizer);
+            }
             RewardModel reward = new RewardModel(model, rewardLabel, tokenizer);
             int[] ids = parsedIds;
             String option = "--ids";
@@ -102,6 +140,11 @@ final class ScoreCommand implements Callable<Integer> {
             spec.commandLine().getOut().flush();
             return Main.EXIT_OK;
         }
+    }
+
+    private void checkTokenizer(TransformerModel model, HfTokenizer tokenizer) {
+        TokenizerFit.check(rewardModel, tokenizer, model.config(),
+                io.specrej.engine.model.GenerationConfig.load(rewardModel, model.config()));
     }
 
     /** The reward model's tokenizer when the input is text or a gating head (ArmoRM) finds its position with it. */

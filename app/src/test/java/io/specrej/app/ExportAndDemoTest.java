@@ -40,7 +40,7 @@ class ExportAndDemoTest {
         assertEquals("prompt number 3", list.get(1).get("instruction").asText());
         assertEquals("response 1", list.get(1).get("output").asText()); // best of (0.5, 2.5, 1.0)
 
-        Cli.Result named = Cli.run("export-alpaca-eval", file, "--out", out, "--generator-name", "mine");
+        Cli.Result named = Cli.run("export-alpaca-eval", file, "--out", out, "--generator-name", "mine", "--force");
         assertEquals(0, named.code(), named::toString);
         assertEquals("mine", TestData.readJson(out).get(0).get("generator").asText());
     }
@@ -52,7 +52,7 @@ class ExportAndDemoTest {
      */
     @Test
     void demoComparesTheStrategiesAtEqualMemory() {
-        Cli.Result r = Cli.run("demo", "--prompts", 1, "--max-new-tokens", 40, "--memory-budget", "2MiB");
+        Cli.Result r = Cli.run("demo", "--prompt-count", 1, "--max-new-tokens", 40, "--memory-budget", "2MiB");
         assertEquals(0, r.code(), r::toString);
         String out = r.out();
         assertTrue(out.contains("[1/1] " + uncheckedFirstPrompt()), r::toString);

@@ -74,8 +74,8 @@ class RunCommandTest {
         assertEquals(3, r.errLines().stream().filter(l -> l.startsWith("prompt ")).count(), r::toString);
         for (int i = 0; i < 3; i++) {
             JsonNode line = lines.get(i);
-            assertEquals(Set.of("prompt_index", "prompt", "params", "prompt_seed", "trajectories", "best", "stats"),
-                    fields(line));
+            assertEquals(Set.of("prompt_index", "prompt", "params", "provenance", "prompt_seed", "trajectories", "best",
+                    "stats"), fields(line));
             assertEquals(i, line.get("prompt_index").asInt());
             assertEquals(RunFixtures.PROMPTS.get(i), line.get("prompt").asText());
             assertEquals(Set.of("strategy", "n", "alpha", "memory_budget", "max_new_tokens", "greedy", "temperature",
@@ -107,12 +107,18 @@ class RunCommandTest {
             double bestFinal = Double.NEGATIVE_INFINITY;
             for (JsonNode t : trajectories) {
                 assertEquals(Set.of("id", "text", "tokens", "token_ids", "finished", "finish_reason",
-                        "stopped_by_budget", "score", "rejected_at", "partial_scores"), fields(t));
+                        "stopped_by_budget", "score", "rejected_at", "rejected_at_decision", "rejected_at_tokens",
+                        "partial_scores"), fields(t));
                 assertEquals(t.get("tokens").asInt(), t.get("token_ids").size());
                 generated += t.get("tokens").asInt();
                 if (!t.get("rejected_at").isNull()) {
                     rejected++;
                     assertTrue(t.get("rejected_at").asInt() < decisions.size());
+                    // the decision's index, and the token count that decision was taken at
+                    assertEquals(t.get("rejected_at"), t.get("rejected_at_decision"));
+                    assertEquals(decisions.get(t.get("rejected_at").asInt()).get("tokens_so_far"),
+                            t.get("rejected_at_tokens"));
+                    assertTrue(t.get("rejected_at_tokens").asInt() >= 2, "decisions come every 2 tokens");
                 } else {
                     assertTrue(t.get("finished").asBoolean());
                     assertTrue(t.get("finish_reason").asText().matches("stop|length"));
@@ -242,7 +248,7 @@ class RunCommandTest {
         Path noField = RunFixtures.write(temp.resolve("nofield.json"), "[\n {\"prompt\": \"a\"},\n {\"text\": \"b\"}\n]");
         Cli.Result r2 = RunFixtures.run(RunFixtures.fixtureArgs(noField, temp.resolve("o.jsonl"), "bon", 2));
         assertEquals(2, r2.code(), r2::toString);
-        assertTrue(r2.err().startsWith("error: " + noField + " line 3: element 1 has no \"prompt\" or \"instruction\""),
+        assertTrue(r2.err().startsWith("error: " + noField + " line 3: element 1 has no \"prompt\", \"messages\" or \"instruction\""),
                 r2::toString);
     }
 

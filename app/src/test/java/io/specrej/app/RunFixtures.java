@@ -23,7 +23,7 @@ final class RunFixtures {
      * eight tokens keep a run fast.
      */
     static List<Object> fixtureArgs(Path prompts, Path out, String strategy, int n) {
-        List<Object> args = new ArrayList<>(List.of("run", "--generator", TestData.fixture("llama"),
+        List<Object> args = new ArrayList<>(List.of("run", "--model", TestData.fixture("llama"),
                 "--reward-model", TestData.fixture("llama-rm"), "--prompts", prompts, "--strategy", strategy,
                 "--max-new-tokens", 8, "--temperature", 25, "--seed", 7, "--out", out, "--progress", "lines"));
         if (n > 0) {

@@ -44,6 +44,33 @@ public final class PromptEncoder {
         return new Prompt(text, messages, tokenizer.encode(render(messages, templateKwargs), false));
     }
 
+    /**
+     * A whole conversation (a prompt file's {@code messages}, ending with the user's turn) after an optional system
+     * message, rendered with the generation prompt opened; the prompt's text is the last user message. A conversation
+     * that brings its own system message and a {@code system} as well is refused: which one was meant cannot be told.
+     * Without a chat template the contents are joined by blank lines, as a single text would be.
+     */
+    public Prompt encode(List<ChatMessage> conversation, String system, Map<String, ?> templateKwargs) {
+        if (conversation.isEmpty()) {
+            throw new io.specrej.engine.BadInputException("a conversation needs at least the user's message");
+        }
+        List<ChatMessage> messages = new java.util.ArrayList<>();
+        if (system != null) {
+            if (conversation.stream().anyMatch(m -> m.role().equals("system"))) {
+                throw new io.specrej.engine.BadInputException("--system was given and the prompt's messages carry "
+                        + "their own system message; drop one of them");
+            }
+            messages.add(ChatMessage.system(system));
+        }
+        messages.addAll(conversation);
+        String text = conversation.get(conversation.size() - 1).content();
+        if (template == null) {
+            String plain = String.join("\n\n", messages.stream().map(ChatMessage::content).toList());
+            return new Prompt(text, messages, tokenizer.encode(plain, true));
+        }
+        return new Prompt(text, messages, tokenizer.encode(render(messages, templateKwargs), false));
+    }
+
     /** The generator's input text for a conversation (what --print-prompt shows). */
     public String render(List<ChatMessage> messages, Map<String, ?> templateKwargs) {
         if (template == null) {

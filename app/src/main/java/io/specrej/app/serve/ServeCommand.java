@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -31,6 +32,9 @@ import picocli.CommandLine.Spec;
 public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    io.specrej.app.EngineOptions engineOptions;
 
     @Option(names = "--model", paramLabel = "DIR", description = "Generator (a causal LM). Default: the embedded "
             + "mini-alpaca-gen.")
