@@ -43,7 +43,7 @@ final class ComparePlot {
             case "reward-tokens" -> "reward-model tokens";
             default -> "generated tokens";
         };
-        XYChart chart = new XYChartBuilder().width(1000).height(650)
+        XYChart chart = new XYChartBuilder().width(1100).height(650)
                 .title("Reward vs compute")
                 .xAxisTitle("relative compute: " + what + " / baseline's (log2 scale)")
                 .yAxisTitle("improvement score (baseline = 100)")
@@ -55,13 +55,14 @@ final class ComparePlot {
         double right = Math.ceil(maxX + 0.15 * spanX);
         chart.getStyler().setXAxisMin(left);
         chart.getStyler().setXAxisMax(right);
-        // About one tick per power of two: the spacing hint is in pixels of the ~880-pixel-wide plot area.
-        chart.getStyler().setXAxisTickMarkSpacingHint((int) Math.max(50, 860 / (right - left)));
+        // About one tick per power of two: the spacing hint is in pixels of the ~800-pixel-wide plot area.
+        chart.getStyler().setXAxisTickMarkSpacingHint((int) Math.max(50, 780 / (right - left)));
         chart.getStyler().setYAxisMin(minY - 0.12 * spanY);
         chart.getStyler().setYAxisMax(maxY + 0.18 * spanY);
         chart.setCustomXAxisTickLabelsFormatter(ComparePlot::multiple);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+        // One legend entry per point: a column beside the plot, where any number of them fits unclipped.
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Vertical);
         chart.getStyler().setMarkerSize(10);
         double lift = 0.05 * spanY;
         List<CompareCommand.Row> line = new ArrayList<>();
@@ -80,7 +81,7 @@ final class ComparePlot {
         for (CompareCommand.Row r : plotted) {
             String label = (r.alpha() != null ? "alpha=" + r.alpha() + ", " : "") + "N=" + r.n();
             if (r.strategy() != StrategyName.BON) {
-                XYSeries point = chart.addSeries(r.strategy().title + " " + label,
+                XYSeries point = chart.addSeries(label,
                         new double[] {log2(r.compute(axis))}, new double[] {r.outcome().score()});
                 point.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
                 point.setMarker(SeriesMarkers.DIAMOND);
