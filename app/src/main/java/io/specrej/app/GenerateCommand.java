@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
                 "With --json: one line per sequence, {\"index\",\"token_ids\",\"text\",\"finish_reason\"}; "
                         + "token_ids are the generated tokens only (a final stop token included). text is "
                         + "decode(token_ids, skip_special_tokens=True), or \"\" when the model directory has no "
-                        + "tokenizer.json (then use --ids)."})
+                        + "tokenizer.json (then use --ids). The timing goes to stderr (with --json as one JSON object "
+                        + "{\"time_to_first_token_seconds\",\"decode_tokens_per_second\",...}), so stdout stays the "
+                        + "same for the same seed. Without --json one sequence streams as it is generated."})
 final class GenerateCommand implements Callable<Integer> {
     static final int DEFAULT_MAX_NEW_TOKENS = RunCommand.DEFAULT_MAX_NEW_TOKENS; // one default for every command
 
@@ -91,6 +93,12 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     PromptOptions promptOptions;
+
+    /** Prefill and first token, then the decode rate: what a streaming user feels, apart. */
+    private record Timing(double firstTokenSeconds, double decodeTokensPerSecond) {
+    }
+
+    private Timing timing;
 
     @Option(names = "--print-prompt", description = "Print the prompt as the model sees it (after the chat template) "
             + "on stderr before generating.")
@@ -163,9 +171,22 @@ final class GenerateCommand implements Callable<Integer> {
             // One sequence in plain text streams as it is generated; otherwise the whole answers print at the end.
             TextStream stream = n == 1 && !json && tokenizer != null
                     ? new TextStream(tokenizer, options.stop(), spec.commandLine().getOut()) : null;
+            long[] firstTokens = new long[1]; // when the prompt's pass and the first tokens were done
             List<SequenceState> sequences = new Generator(lm).generate(prompt, n, params, stop, condition, seed,
-                    maxNew, stream == null ? all -> { } : all -> stream.update(all.get(0)));
-            double seconds = (System.nanoTime() - start) / 1e9;
+                    maxNew, all -> {
+                        if (firstTokens[0] == 0) {
+                            firstTokens[0] = System.nanoTime();
+                        }
+                        if (stream != null) {
+                            stream.update(all.get(0));
+                        }
+                    });
+            long end = System.nanoTime();
+            double seconds = (end - start) / 1e9;
+            long generatedTokens = sequences.stream().mapToLong(SequenceState::length).sum();
+            // The first token of every sequence comes from the prompt's pass; the rest are decode steps.
+            timing = new Timing((firstTokens[0] - start) / 1e9, (generatedTokens - n) / Math.max((end - firstTokens[0])
+                    / 1e9, 1e-9));
             if (stream != null) {
                 stream.finish(sequences.get(0));
             } else {
@@ -179,11 +200,22 @@ final class GenerateCommand implements Callable<Integer> {
                 }
             }
             long generated = sequences.stream().mapToLong(SequenceState::length).sum();
-            if (!json) {
+            if (json) {
+                ObjectNode t = Json.object();
+                t.put("sequences", n);
+                t.put("prompt_tokens", prompt.length);
+                t.put("generated_tokens", generated);
+                t.put("seconds", seconds);
+                t.put("time_to_first_token_seconds", timing.firstTokenSeconds());
+                t.put("decode_tokens_per_second", timing.decodeTokensPerSecond());
+                spec.commandLine().getErr().println(Json.line(t));
+                spec.commandLine().getErr().flush();
+            } else {
                 spec.commandLine().getErr().printf(Locale.ROOT,
-                        "%d sequence(s), prompt %d tokens, %s: %d tokens in %.2f s (%.1f tokens/s)%n",
+                        "%d sequence(s), prompt %d tokens, %s: %d tokens in %.2f s (%.1f tokens/s); prefill and first "
+                                + "token %.3f s, then decode %.1f tokens/s%n",
                         n, prompt.length, SamplingOptions.describe(params), generated, seconds,
-                        generated / Math.max(seconds, 1e-9));
+                        generated / Math.max(seconds, 1e-9), timing.firstTokenSeconds(), timing.decodeTokensPerSecond());
             }
             return Main.EXIT_OK;
         }

@@ -50,8 +50,9 @@ final class RandomModelCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--max-shard-size", defaultValue = "" + RandomCheckpointWriter.DEFAULT_SHARD_BYTES,
-            paramLabel = "BYTES", description = "Largest safetensors file (default 5000000000, as save_pretrained).")
-    long maxShardBytes;
+            paramLabel = "SIZE", description = "Largest safetensors file, in bytes or with a unit like --memory-budget "
+                    + "(5GB, 2GiB; default 5000000000, as save_pretrained).")
+    String maxShardSize;
 
     @Option(names = "--force", description = "Write into a non-empty --out, replacing its config and weights.")
     boolean force;
@@ -62,8 +63,9 @@ final class RandomModelCommand implements Callable<Integer> {
         if (type == null) {
             throw new BadInputException("--dtype: unknown dtype \"" + dtype + "\" (expected bf16, f32 or f16)");
         }
+        long maxShardBytes = ByteSizes.parse(maxShardSize, "--max-shard-size");
         if (maxShardBytes < 1) {
-            throw new BadInputException("--max-shard-size must be a positive number of bytes, got " + maxShardBytes);
+            throw new BadInputException("--max-shard-size must be a positive size, got " + maxShardSize);
         }
         ObjectNode root = readConfig();
         String torchName = switch (type) {

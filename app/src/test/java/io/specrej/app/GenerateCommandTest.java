@@ -170,6 +170,12 @@ class GenerateCommandTest {
         assertTrue(r.out().contains("--- sequence 0: length, 4 tokens ---"), r::toString);
         assertTrue(r.out().contains("--- sequence 1: length, 4 tokens ---"), r::toString);
         List<String> err = r.errLines();
-        assertTrue(err.get(err.size() - 1).endsWith("tokens/s)"), r::toString);
+        assertTrue(err.get(err.size() - 1).matches(".*tokens/s\\); prefill and first token [0-9.]+ s, then decode "
+                + "[0-9.]+ tokens/s"), r::toString);
+        Cli.Result json = Cli.run("generate", "--model", LLAMA, "--prompt", "Hello world", "--n", 2,
+                "--max-new-tokens", 4, "--ignore-eos", "--json");
+        List<String> jsonErr = json.errLines();
+        assertTrue(jsonErr.get(jsonErr.size() - 1).startsWith("{\"sequences\":2,") && jsonErr.get(jsonErr.size() - 1)
+                .contains("\"time_to_first_token_seconds\""), json::toString);
     }
 }

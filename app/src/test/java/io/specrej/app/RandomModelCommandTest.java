@@ -125,6 +125,11 @@ class RandomModelCommandTest {
         ok(Cli.run("random-model", "--config", tiny, "--out", sharded, "--dtype", "f32", "--seed", 5,
                 "--max-shard-size", 20_000));
         assertTrue(Files.exists(sharded.resolve("model.safetensors.index.json")));
+        Path units = temp.resolve("units"); // the size takes units, as --memory-budget does
+        ok(Cli.run("random-model", "--config", tiny, "--out", units, "--dtype", "f32", "--seed", 5,
+                "--max-shard-size", "20kB"));
+        assertEquals(Files.readString(sharded.resolve("model.safetensors.index.json")),
+                Files.readString(units.resolve("model.safetensors.index.json")));
         assertFalse(Files.exists(sharded.resolve("model.safetensors")));
         JsonNode weightMap = TestData.readJson(sharded.resolve("model.safetensors.index.json")).get("weight_map");
         java.util.TreeSet<String> files = new java.util.TreeSet<>();
