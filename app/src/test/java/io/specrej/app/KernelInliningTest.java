@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Guards the vector kernels against a silent 10-20x slowdown: when a method's compiled graph grows past C2's live-node
  * budget, C2 stops inlining into it ({@code NodeCountInliningCutoff}), and a Vector API call that is not inlined is
  * not an intrinsic any more, so every vector it touches is boxed on the heap. Nothing fails and no warning is printed;
- * session 4's first Q8_0 tile ran 20x slower this way. Here {@code bench} runs in its own JVM with C2's inlining
+ * an early Q8_0 tile ran 20x slower this way. Here {@code bench} runs in its own JVM with C2's inlining
  * printed, on a model shaped like the real ones where it matters (head_dim 64, seven query heads per kv head, so the
  * four- and three-head attention kernels run; whole 32-column blocks for Q8_0) with every backend the Vector API
  * serves and both KV cache precisions, and no Vector API method may be refused for that reason. A run with the budget forced low shows that the
