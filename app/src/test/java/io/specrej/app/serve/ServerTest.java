@@ -302,8 +302,9 @@ class ServerTest {
 
     @Test
     void aClientThatDisconnectsFromAPlainRequestCancelsIt() throws Exception {
-        String body = chat("Write a very long story about a dragon.", "\"max_tokens\":450,\"seed\":9,\"n\":16,"
-                + "\"ignore_eos\":true");
+        // Long enough (64 candidates of 450 tokens, in waves) that a fast machine cannot finish before the probe.
+        String body = chat("Write a very long story about a dragon.", "\"max_tokens\":450,\"seed\":9,"
+                + "\"strategy\":\"best_of_n\",\"best_of\":64,\"ignore_eos\":true");
         try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
             OutputStream out = socket.getOutputStream();
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -321,7 +322,7 @@ class ServerTest {
         assertEquals(0, server.server.scheduler().kvBytesInUse());
         String metrics = server.get("/metrics").body();
         assertTrue(metrics.contains("specrej_requests_total{endpoint=\"chat_completions\",status=\"499\","
-                + "strategy=\"sample\"}"), "counted as closed by the client:\n" + metrics);
+                + "strategy=\"best_of_n\"}"), "counted as closed by the client:\n" + metrics);
     }
 
     @Test
