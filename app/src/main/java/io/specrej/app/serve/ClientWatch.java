@@ -18,7 +18,8 @@ final class ClientWatch {
     }
 
     static boolean gone(Context ctx) {
-        if (!(ctx.req() instanceof Request request) || request.getHttpChannel() == null) {
+        Request request = Request.getBaseRequest(ctx.req()); // through the framework's wrappers
+        if (request == null || request.getHttpChannel() == null) {
             return false;
         }
         EndPoint endPoint = request.getHttpChannel().getEndPoint();
