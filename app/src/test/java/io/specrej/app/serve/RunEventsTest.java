@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -119,14 +118,8 @@ class RunEventsTest {
 
     @Test
     void closingTheStreamCancelsTheRun() throws Exception {
-        byte[] body = (BODY.replace("\"max_tokens\":40", "\"max_tokens\":400") + "\"n\":8}")
-                .getBytes(StandardCharsets.UTF_8);
-        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /v1/specrej/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-            out.write(body);
-            out.flush();
+        String body = BODY.replace("\"max_tokens\":40", "\"max_tokens\":400") + "\"n\":8}";
+        try (Socket socket = server.rawPost("/v1/specrej/runs", body)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
                     StandardCharsets.UTF_8));
             int seen = 0;

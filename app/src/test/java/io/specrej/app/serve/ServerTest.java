@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -276,13 +275,7 @@ class ServerTest {
     void aClientThatDisconnectsMidStreamCancelsItsRequest() throws Exception {
         String body = chat("Write a very long story about a dragon.", "\"max_tokens\":400,\"seed\":9,\"n\":4,"
                 + "\"stream\":true");
-        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
-            OutputStream out = socket.getOutputStream();
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-            out.write(bytes);
-            out.flush();
+        try (Socket socket = server.rawPost("/v1/chat/completions", body)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
                     StandardCharsets.UTF_8));
             int chunks = 0;
@@ -305,13 +298,7 @@ class ServerTest {
         // Long enough (64 candidates of 450 tokens, in waves) that a fast machine cannot finish before the probe.
         String body = chat("Write a very long story about a dragon.", "\"max_tokens\":450,\"seed\":9,"
                 + "\"strategy\":\"best_of_n\",\"best_of\":64,\"ignore_eos\":true");
-        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
-            OutputStream out = socket.getOutputStream();
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-            out.write(bytes);
-            out.flush();
+        try (Socket socket = server.rawPost("/v1/chat/completions", body)) {
             long deadline = System.currentTimeMillis() + 30_000;
             while (server.server.scheduler().runningRequests() == 0 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(5);

@@ -68,6 +68,21 @@ final class TestServer implements AutoCloseable {
         return send("GET", path, headers);
     }
 
+    /**
+     * A POST written by hand on a socket of its own, so that a test can read part of the answer and then drop the
+     * connection as a client that goes away does; the caller closes the socket.
+     */
+    java.net.Socket rawPost(String path, String body) throws java.io.IOException {
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port());
+        java.io.OutputStream out = socket.getOutputStream();
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write(bytes);
+        out.flush();
+        return socket;
+    }
+
     /** The data lines of an event stream, [DONE] included. */
     static List<String> events(String body) {
         List<String> out = new ArrayList<>();

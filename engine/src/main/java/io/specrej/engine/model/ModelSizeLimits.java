@@ -27,6 +27,10 @@ final class ModelSizeLimits {
         bound(c, gpt2 ? "n_embd" : "hidden_size", c.hiddenSize(), MAX_HIDDEN);
         bound(c, gpt2 ? "n_head" : "num_attention_heads", c.heads(), MAX_HEADS);
         bound(c, "head_dim", c.headDim(), MAX_HEAD_DIM);
+        if (c.headDim() < 1) { // hidden_size // num_attention_heads when head_dim is not given
+            throw new BadInputException(c.file() + ": head_dim comes out as " + c.headDim() + " (hidden size "
+                    + c.hiddenSize() + " over " + c.heads() + " attention heads); expected at least 1");
+        }
         bound(c, gpt2 ? "n_inner" : "intermediate_size", c.intermediateSize(), MAX_INTERMEDIATE);
         bound(c, "vocab_size", c.vocabSize(), MAX_VOCAB);
         bound(c, "num_labels", c.numLabels(), MAX_LABELS);
