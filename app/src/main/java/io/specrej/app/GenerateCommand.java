@@ -131,8 +131,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException("--prompt is empty: give some text");
         }
         // The tokenizer first: a missing tokenizer.json should fail before a multi-GB model is mapped.
-        try (HfTokenizer tokenizer = parsedIds != null ? PromptEncoder.loadIfPresent(model)
-                     : PromptEncoder.require(model, "--prompt");
+        try (HfTokenizer tokenizer = parsedIds != null ? CliPrompts.loadIfPresent(model)
+                     : CliPrompts.require(model, "--prompt");
              TransformerModel lm = TransformerModel.load(model)) {
             if (lm.config().head() != Head.CAUSAL_LM) {
                 throw new BadInputException(model + ": " + lm.config().architecture() + " is a sequence "
@@ -145,9 +145,9 @@ final class GenerateCommand implements Callable<Integer> {
             SamplingParams params = sampling.resolve(generation, model);
             String option = parsedIds != null ? "--ids" : "--prompt";
             int[] prompt = parsedIds != null ? parsedIds
-                    : chat ? PromptEncoder.chat(tokenizer, model, input.prompt, promptOptions.system,
+                    : chat ? CliPrompts.chat(tokenizer, model, input.prompt, promptOptions.system,
                             promptOptions.templateKwargs(), option)
-                    : PromptEncoder.plain(tokenizer, input.prompt, option);
+                    : CliPrompts.plain(tokenizer, input.prompt, option);
             if (printPrompt) {
                 spec.commandLine().getErr().println(parsedIds != null || tokenizer == null
                         ? "prompt token ids: " + TokenIds.format(prompt) : tokenizer.decode(prompt, false));

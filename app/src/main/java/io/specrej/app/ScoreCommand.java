@@ -109,7 +109,7 @@ final class ScoreCommand implements Callable<Integer> {
             String option = "--ids";
             if (ids == null) {
                 option = "--prompt/--response";
-                ids = PromptEncoder.conversation(tokenizer, rewardModel, input.conversation.prompt,
+                ids = CliPrompts.conversation(tokenizer, rewardModel, input.conversation.prompt,
                         input.conversation.response);
             }
             TokenIds.checkVocabulary(ids, model.config().vocabSize(), option);
@@ -150,7 +150,7 @@ final class ScoreCommand implements Callable<Integer> {
     /** The reward model's tokenizer when the input is text or a gating head (ArmoRM) finds its position with it. */
     private HfTokenizer tokenizer(TransformerModel model, boolean text) {
         if (text) {
-            return PromptEncoder.require(rewardModel, "--prompt/--response");
+            return CliPrompts.require(rewardModel, "--prompt/--response");
         }
         boolean gating = model.config().rewardHead() != null && model.config().rewardHead().gateText() != null;
         return gating && Files.isRegularFile(rewardModel.resolve(HfTokenizer.FILE)) ? HfTokenizer.load(rewardModel)

@@ -71,7 +71,7 @@ final class ScorePairs {
             List<int[]> batch = new ArrayList<>();
             for (Pair p : pairs.subList(start, Math.min(pairs.size(), start + batchSize))) {
                 String option = "--input line " + p.line();
-                int[] ids = PromptEncoder.conversation(tokenizer, modelDir, p.prompt(), p.response());
+                int[] ids = CliPrompts.conversation(tokenizer, modelDir, p.prompt(), p.response());
                 TokenIds.checkVocabulary(ids, vocab, option);
                 TokenIds.checkContext(ids, context, option, 0);
                 batch.add(ids);

@@ -9,12 +9,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Turns the text a person typed into the token ids transformers would produce for it, so a command gives the same
+ * The command line's side of prompts: loading the tokenizer a text option needs, and errors that name the option.
+ * Rendering and encoding a conversation is {@link io.specrej.decoding.PromptEncoder}'s, the one rule for CLI and
+ * server. Turns the text a person typed into the token ids transformers would produce for it, so a command gives the same
  * tokens as the equivalent Python: {@code tokenizer(text)} for plain prompts, {@code apply_chat_template(messages,
  * tokenize=True)} for chat.
  */
-final class PromptEncoder {
-    private PromptEncoder() {
+final class CliPrompts {
+    private CliPrompts() {
     }
 
     /** The model directory's tokenizer, or null when it has no tokenizer.json (random models are driven by ids). */
@@ -58,9 +60,10 @@ final class PromptEncoder {
     static String rendered(HfTokenizer tokenizer, Path modelDir, String text, String system,
                            java.util.Map<String, ?> kwargs, String option) {
         requireText(text, option);
+        template(tokenizer, modelDir, "--chat"); // a clear error naming the model when it has none
         List<ChatMessage> messages = system == null ? List.of(ChatMessage.user(text))
                 : List.of(ChatMessage.system(system), ChatMessage.user(text));
-        return template(tokenizer, modelDir, "--chat").render(messages, true, kwargs);
+        return new io.specrej.decoding.PromptEncoder(tokenizer).render(messages, kwargs);
     }
 
     /** A finished [user, assistant] exchange, as a reward model is trained to score it. */
