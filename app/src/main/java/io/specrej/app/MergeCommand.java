@@ -57,6 +57,7 @@ final class MergeCommand implements Callable<Integer> {
         Map<Integer, String> lines = new TreeMap<>();
         Map<Integer, Path> from = new TreeMap<>();
         JsonNode params = null;
+        JsonNode provenance = null;
         Path paramsFrom = null;
         for (Path shard : shards) {
             RunFile file = RunFile.read(shard).requireRecords();
@@ -67,8 +68,9 @@ final class MergeCommand implements Callable<Integer> {
             for (RunRecord r : file.records) {
                 if (params == null) {
                     params = r.params();
+                    provenance = r.provenance();
                     paramsFrom = shard;
-                } else if (!params.equals(r.params())) {
+                } else if (!params.equals(SameModels.aligned(r.params(), r.provenance(), params, provenance))) {
                     throw new BadInputException(shard + " line " + r.line() + " was made with other parameters than "
                             + paramsFrom + " (" + firstDifference(params, r.params()) + "): shards of different runs"
                             + " cannot be merged");

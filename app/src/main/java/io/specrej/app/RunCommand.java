@@ -187,7 +187,8 @@ final class RunCommand implements Callable<Integer> {
                     decisionEvery, maxBatch);
             ObjectNode paramsJson = params(strategy, setup, models);
             RunFile existing = resume && Files.exists(out) ? RunFile.read(out) : null;
-            Set<Integer> done = existing == null ? Set.of() : alreadyDone(existing, paramsJson, texts);
+            ObjectNode provenance = Provenance.of(models);
+            Set<Integer> done = existing == null ? Set.of() : alreadyDone(existing, paramsJson, provenance, texts);
             List<Integer> todo = selected.stream().filter(i -> !done.contains(i)).toList();
             int skipped = selected.size() - todo.size();
             if (todo.isEmpty()) {
@@ -206,7 +207,7 @@ final class RunCommand implements Callable<Integer> {
             }
             openOutput(output, existing);
             warmUp(models, encoded.get(0).prompt(), setup, err);
-            runAll(decoder, setup, paramsJson, Provenance.of(models), items, encoded, output, progressMode, err);
+            runAll(decoder, setup, paramsJson, provenance, items, encoded, output, progressMode, err);
             if (skipped > 0) {
                 err.println(skipped + " prompt(s) already in " + out + " were skipped");
             }
@@ -397,7 +398,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Prompt indices already in the file, after checking it was written by the same options and prompts. */
-    private Set<Integer> alreadyDone(RunFile existing, ObjectNode params, List<String> texts) throws IOException {
+    private Set<Integer> alreadyDone(RunFile existing, ObjectNode params, ObjectNode provenance, List<String> texts)
+            throws IOException {
         JsonNode expected = Json.MAPPER.readTree(Json.line(params)); // same number types as a parsed line
         Set<Integer> done = new HashSet<>();
         for (RunRecord r : existing.records) {
@@ -417,6 +419,7 @@ final class RunCommand implements Callable<Integer> {
                 }
                 found = filled;
             }
+            found = SameModels.aligned(found, r.provenance(), expected, provenance);
             if (!found.equals(expected)) {
                 throw new BadInputException("--resume: " + out + " line " + r.line() + " was written with other "
                         + "options (" + difference(found, expected) + "); rerun with the same options or "

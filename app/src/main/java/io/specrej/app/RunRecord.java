@@ -77,6 +77,11 @@ record RunRecord(Path file, int line, JsonNode json) {
         return json.get("prompt").asText();
     }
 
+    /** Where the record came from (version, model file hashes, machine), or null in files written before it. */
+    JsonNode provenance() {
+        return json.get("provenance");
+    }
+
     JsonNode params() {
         return json.get("params");
     }
