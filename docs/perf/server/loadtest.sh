@@ -4,10 +4,10 @@
 # Qwen2.5's), start `specrej serve`, warm it up, then `specrej loadtest` at C = 1, 4, 16 for plain sampling (n = 1)
 # and Speculative Rejection; and `bench` (prefill and one-sequence decode, warmed up, no HTTP) for the server's
 # overhead at C = 1: the request's time predicted from bench's rates against the server's latency.
-# Usage: docs/perf/server/loadtest.sh [OUT_DIR]   (run on a quiet machine; takes ~15 minutes on 2 cores)
+# Usage: docs/perf/server/loadtest.sh [OUT_DIR]   (default target/loadtest)   (run on a quiet machine; takes ~15 minutes on 2 cores)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-out=${1:-/tmp/specrej-loadtest}
+out=${1:-$root/target/loadtest}
 mkdir -p "$out"
 cd "$root"
 ./specrej --version >/dev/null   # builds once
