@@ -47,6 +47,8 @@ public final class ModelRewardScorer implements RewardScorer {
     private RewardModel.PromptState promptState = RewardModel.PromptState.NONE;
     /** The shared prompt's gate row, read by the chunk holding the gate, until the prompt completes. */
     private float[] sharedGateRow;
+    /** The shared prompt's gate token (a gating head's), or -1: found once per prompt. */
+    private int sharedGate = -1;
     /** The output row of the gate in the pass being built, or -1. */
     private int sharedGateOutput = -1;
     private int suffixTokens;
@@ -97,6 +99,7 @@ public final class ModelRewardScorer implements RewardScorer {
         end();
         context = List.copyOf(conversationBefore);
         shared = conversation.sharedPrefix(context);
+        sharedGate = reward.promptGate(shared);
         // End-of-turn tokens the template adds after any response: part of every trajectory's estimate.
         suffixTokens = Math.max(1, conversation.encodeText(context, "").length - shared.length);
         tokensPerGenerated = 1.0; // learnt per prompt, so one prompt's run never depends on the one before
@@ -151,7 +154,7 @@ public final class ModelRewardScorer implements RewardScorer {
     int addSharedChunk(ForwardBatch.Builder builder, int maxTokens) {
         int n = Math.min(maxTokens, shared.length - sharedFed);
         if (n > 0) {
-            int gate = reward.promptGate(shared);
+            int gate = sharedGate;
             int at = gate >= sharedFed && gate < sharedFed + n ? gate - sharedFed
                     : sharedFed + n == shared.length && gate < 0 ? n - 1 : -1;
             int row = builder.add(sharedId, shared, sharedFed, n, at, -1);

@@ -38,16 +38,11 @@ final class CompletionHandler {
         state.inFlight().incrementAndGet();
         try {
             Scheduler scheduler = state.requireReady();
-            JsonNode body = Jsons.parseObject(ctx.body());
-            CompletionRequest r = CompletionRequest.parse(body, chat, state.limits());
+            CompletionRequest r = read(ctx, chat, state, scheduler);
             strategy = r.strategy();
             if (r.model() != null && !r.model().equals(state.servedName())) {
                 throw ApiError.notFound("the model '" + r.model() + "' does not exist; this server serves '"
                         + state.servedName() + "' (GET /v1/models)", "model", "model_not_found");
-            }
-            if (r.ranked() && !scheduler.hasRewardModel()) {
-                throw ApiError.badField("strategy", "strategy \"" + r.strategy() + "\" needs a reward model and the"
-                        + " server was started without one (--reward-model)");
             }
             CompletionRun run = new CompletionRun(r.stream() && !r.ranked());
             RequestPlanner.Planned planned = state.planner().plan(r, run);
@@ -81,6 +76,17 @@ final class CompletionHandler {
         } finally {
             state.inFlight().decrementAndGet();
         }
+    }
+
+    /** The request's body, read strictly; a ranked strategy on a server without a reward model is a 400. */
+    static CompletionRequest read(Context ctx, boolean chat, ServerState state, Scheduler scheduler) {
+        JsonNode body = Jsons.parseObject(ctx.body());
+        CompletionRequest r = CompletionRequest.parse(body, chat, state.limits());
+        if (r.ranked() && !scheduler.hasRewardModel()) {
+            throw ApiError.badField("strategy", "strategy \"" + r.strategy() + "\" needs a reward model and the"
+                    + " server was started without one (--reward-model)");
+        }
+        return r;
     }
 
     /** Submits a planned request; a full queue, a stopping server or a bad request become the API's errors. */

@@ -1,6 +1,5 @@
 package io.specrej.app.serve;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
@@ -36,13 +35,8 @@ final class RunEventsHandler {
         state.inFlight().incrementAndGet();
         try {
             Scheduler scheduler = state.requireReady();
-            JsonNode body = Jsons.parseObject(ctx.body());
-            CompletionRequest r = CompletionRequest.parse(body, true, state.limits());
+            CompletionRequest r = CompletionHandler.read(ctx, true, state, scheduler);
             strategy = r.strategy();
-            if (r.ranked() && !scheduler.hasRewardModel()) {
-                throw ApiError.badField("strategy", "strategy \"" + r.strategy() + "\" needs a reward model and the"
-                        + " server was started without one (--reward-model)");
-            }
             CompletionRun run = new CompletionRun(true);
             RequestPlanner.Planned planned = state.planner().plan(r, run);
             Scheduler.Ticket ticket = CompletionHandler.submit(scheduler, planned);

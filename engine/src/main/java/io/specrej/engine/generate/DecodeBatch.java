@@ -35,6 +35,8 @@ public final class DecodeBatch {
     /** Whether the prompt got its bf16 copy for attention ({@link TransformerModel#attachPrefix}). */
     private boolean promptCopied;
     private float[] promptLogits;
+    /** Scratch for {@link #bytesForNextStep}, grown to the largest batch (asked before every step). */
+    private int[] stepIds = new int[16];
 
     /** A batch whose KV counts in the cache's default account. */
     public DecodeBatch(TransformerModel model, KvCache cache, SamplingParams sampling, StopTokens stop, long seed,
@@ -177,7 +179,10 @@ public final class DecodeBatch {
 
     /** Bytes the next {@link #step} over these running sequences would add to the cache. */
     public long bytesForNextStep(List<SequenceState> running) {
-        int[] ids = new int[running.size()];
+        if (stepIds.length < running.size()) {
+            stepIds = new int[Math.max(running.size(), 2 * stepIds.length)];
+        }
+        int[] ids = stepIds;
         int n = 0;
         for (SequenceState s : running) {
             if (!s.finished()) {

@@ -24,9 +24,10 @@ public final class StepRunner {
     private final ForwardBatch.Builder builder = new ForwardBatch.Builder();
     private final List<SequenceState> rowSequences = new ArrayList<>();
     private final List<DecodeBatch> rowBatches = new ArrayList<>();
-    private final List<Integer> outputRows = new ArrayList<>();
+    /** The output row of each decode row (prompt chunks may hold output rows between them); reused, unboxed. */
+    private int[] outputRows = new int[64];
     private final List<DecodeBatch> prefills = new ArrayList<>();
-    private final List<Integer> prefillRows = new ArrayList<>();
+    private int[] prefillRows = new int[8];
 
     public StepRunner(TransformerModel model, KvCache cache) {
         this.model = model;
@@ -56,7 +57,11 @@ public final class StepRunner {
     public void addDecode(DecodeBatch batch, List<SequenceState> running) {
         for (SequenceState s : running) {
             if (!s.finished()) {
-                outputRows.add(builder.addOne(s.cacheId(), s.lastToken()));
+                int row = rowSequences.size();
+                if (row == outputRows.length) {
+                    outputRows = java.util.Arrays.copyOf(outputRows, row * 2);
+                }
+                outputRows[row] = builder.addOne(s.cacheId(), s.lastToken());
                 rowSequences.add(s);
                 rowBatches.add(batch);
             }
@@ -68,8 +73,11 @@ public final class StepRunner {
         int before = builder.tokenCount();
         int row = batch.addPrefillChunk(builder, maxTokens);
         if (row >= 0) {
+            if (prefills.size() == prefillRows.length) {
+                prefillRows = java.util.Arrays.copyOf(prefillRows, prefillRows.length * 2);
+            }
+            prefillRows[prefills.size()] = row;
             prefills.add(batch);
-            prefillRows.add(row);
         }
         return builder.tokenCount() - before;
     }
@@ -85,7 +93,7 @@ public final class StepRunner {
         Parallel.forRange(n, (start, end) -> {
             Sampler sampler = SAMPLERS.get();
             for (int i = start; i < end; i++) {
-                rowBatches.get(i).sample(rowSequences.get(i), out, outputRows.get(i), sampler);
+                rowBatches.get(i).sample(rowSequences.get(i), out, outputRows[i], sampler);
             }
         });
         Profile.stop(Profile.SAMPLING, t0);
@@ -93,7 +101,7 @@ public final class StepRunner {
             rowBatches.get(i).settle(rowSequences.get(i));
         }
         for (int i = 0; i < prefills.size(); i++) {
-            prefills.get(i).finishPrefill(out, prefillRows.get(i));
+            prefills.get(i).finishPrefill(out, prefillRows[i]);
         }
         clear();
     }
@@ -102,8 +110,6 @@ public final class StepRunner {
         builder.clear();
         rowSequences.clear();
         rowBatches.clear();
-        outputRows.clear();
         prefills.clear();
-        prefillRows.clear();
     }
 }
