@@ -75,7 +75,6 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    private final Generation generation;
     private final RewardService rewards;
     private final Config config;
     private final KvPool pool;
@@ -95,7 +94,6 @@ public final class Scheduler implements AutoCloseable {
 
     /** @param rewards the reward model, or null when only plain sampling is served */
     public Scheduler(Generation generation, RewardService rewards, Config config) {
-        this.generation = generation;
         this.rewards = rewards;
         this.config = config;
         this.pool = new KvPool(config.memoryBudgetBytes());
@@ -368,9 +366,5 @@ public final class Scheduler implements AutoCloseable {
 
     public long rejectedCandidates() {
         return rejected.get();
-    }
-
-    public Generation generation() {
-        return generation;
     }
 }

@@ -87,10 +87,6 @@ public final class StepLoop {
         peakBytes = Math.max(peakBytes, Math.max(gen + rmNow, genNow + rm));
     }
 
-    public Generation generation() {
-        return generation;
-    }
-
     public KvCache cache() {
         return cache;
     }
@@ -125,10 +121,6 @@ public final class StepLoop {
 
     public boolean isEmpty() {
         return active.isEmpty();
-    }
-
-    public int requests() {
-        return active.size();
     }
 
     /** Sequences currently generating, over all requests. */

@@ -44,11 +44,6 @@ public final class StepRunner {
         return rowSequences.size();
     }
 
-    /** Tokens the next {@link #run} feeds (decode rows and prompt chunks). */
-    public int tokens() {
-        return builder.tokenCount();
-    }
-
     public boolean isEmpty() {
         return builder.count() == 0;
     }
